@@ -1,0 +1,1 @@
+"""security of kontingent_ws."""

@@ -1,0 +1,1 @@
+"""services of kontingent_ws."""

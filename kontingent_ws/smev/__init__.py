@@ -1,0 +1,1 @@
+"""smev of kontingent_ws."""

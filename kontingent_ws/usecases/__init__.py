@@ -1,0 +1,1 @@
+"""usecases of kontingent_ws."""

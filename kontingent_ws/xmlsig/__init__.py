@@ -1,0 +1,1 @@
+"""xmlsig of kontingent_ws."""

@@ -1,0 +1,1 @@
+"""The report catalogue: queries over db/ and renderers (xlsx, pdf, charts)."""
