@@ -1,0 +1,79 @@
+"""Grades: diary marks, period/annual/final marks, exam results.
+
+A mark is kept as (scale, raw value, numeric value or none): «н/а», «зач», «осв» have no number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, BigId
+
+
+class DiaryMark(Base):
+    """A current mark from the electronic diary."""
+
+    __tablename__ = "diary_mark"
+    __table_args__ = (
+        Index("ix_diary_mark_student_date", "student_id", "mark_date"),
+        Index("ix_diary_mark_org_date", "organization_id", "mark_date"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    class_group_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("local_subject.id"))
+    mark_date: Mapped[dt.date] = mapped_column(Date)
+    scale_code: Mapped[str] = mapped_column(String(20))
+    raw_value: Mapped[str] = mapped_column(String(10))
+    numeric_value: Mapped[float | None] = mapped_column(Numeric(5, 2))
+    weight: Mapped[int] = mapped_column(SmallInteger, default=1)
+    control_form_code: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    source_system_id: Mapped[int | None] = mapped_column(ForeignKey("info_system.id"))
+
+
+class PeriodMark(Base):
+    """A mark for a study period (quarter, trimester, half-year), or the annual or final mark."""
+
+    __tablename__ = "period_mark"
+    __table_args__ = (
+        CheckConstraint("kind in ('period', 'annual', 'final')", name="kind"),
+        CheckConstraint("(kind = 'period') = (study_period_id is not null)", name="period_for_period_marks"),
+        UniqueConstraint("student_id", "subject_id", "school_year", "kind", "study_period_id"),
+        Index("ix_period_mark_org_year", "organization_id", "school_year"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("local_subject.id"))
+    school_year: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(10))
+    study_period_id: Mapped[int | None] = mapped_column(ForeignKey("study_period.id"))
+    scale_code: Mapped[str] = mapped_column(String(20))
+    raw_value: Mapped[str] = mapped_column(String(10))
+    numeric_value: Mapped[float | None] = mapped_column(Numeric(5, 2))
+    source_system_id: Mapped[int | None] = mapped_column(ForeignKey("info_system.id"))
+
+
+class ExamResult(Base):
+    """A state exam result (ОГЭ, ЕГЭ, ГВЭ)."""
+
+    __tablename__ = "exam_result"
+    __table_args__ = (UniqueConstraint("student_id", "exam_kind_code", "base_subject_id", "exam_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    exam_kind_code: Mapped[str] = mapped_column(String(10))
+    base_subject_id: Mapped[int] = mapped_column(ForeignKey("base_subject.id"))
+    exam_date: Mapped[dt.date] = mapped_column(Date)
+    primary_score: Mapped[int | None] = mapped_column(SmallInteger)
+    score: Mapped[int | None] = mapped_column(SmallInteger)
+    mark: Mapped[str | None] = mapped_column(String(10))

@@ -1,0 +1,86 @@
+"""Shared fixtures: every database test runs on SQLite and, when asked for, on PostgreSQL.
+
+PostgreSQL is asked for by ``KONTINGENT_TEST_POSTGRES_URL`` (``.ci/run`` sets it to a fresh
+database). When it is set and the server is unreachable, the run fails: it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine, make_session_factory
+
+POSTGRES_URL = os.environ.get("KONTINGENT_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+pytest_plugins = ["tests.live"]
+
+
+def _fresh_postgres_database() -> tuple[str, str]:
+    """Create a new database next to the one CI gave us; return (url, name)."""
+    base = make_url(POSTGRES_URL)
+    name = f"kt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(name: str) -> None:
+    base = make_url(POSTGRES_URL)
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a new, empty database (no tables) on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kontingent.sqlite3'}"
+        return
+    url, name = _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(name)
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """URL of a new database migrated to head with the classifiers loaded."""
+    from db.migrate import initdb
+
+    initdb(empty_db_url)
+    return empty_db_url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    factory = make_session_factory(engine)
+    with factory() as sess:
+        yield sess
+        sess.rollback()
