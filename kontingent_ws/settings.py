@@ -38,6 +38,10 @@ class Settings:
     """Largest page a search may ask for."""
     data_dir: Path = field(default_factory=lambda: Path("var"))
     """Where received packets and generated files are kept on disk."""
+    secret_key_file: Path = field(default_factory=lambda: Path("var/secret.key"))
+    """Fernet key that encrypts users' digest secrets; created on first use if missing."""
+    secret_key: str = ""
+    """The Fernet key itself (overrides ``secret_key_file``); keep it out of the database host."""
     smev_endpoint: str = ""
     """URL of the SMEV 3 message-exchange service (empty: the participant is off)."""
     smev_signature_profile: str = "gost2012-256"
@@ -56,6 +60,8 @@ class Settings:
             login_lock_seconds=_int("KONTINGENT_LOGIN_LOCK_SECONDS", 900),
             page_size_limit=_int("KONTINGENT_PAGE_SIZE_LIMIT", 500),
             data_dir=Path(os.environ.get("KONTINGENT_DATA_DIR", "var")),
+            secret_key_file=Path(os.environ.get("KONTINGENT_SECRET_KEY_FILE", "var/secret.key")),
+            secret_key=os.environ.get("KONTINGENT_SECRET_KEY", ""),
             smev_endpoint=os.environ.get("KONTINGENT_SMEV_ENDPOINT", ""),
             smev_signature_profile=os.environ.get("KONTINGENT_SMEV_SIGNATURE_PROFILE", "gost2012-256"),
         )

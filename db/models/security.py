@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, BigId, TimestampMixin, utcnow
@@ -22,6 +22,9 @@ class AppUser(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
+    """Argon2id hash of the password (verifies PasswordText tokens)."""
+    digest_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    """The password encrypted with the server's secret key: WS-Security PasswordDigest needs it."""
     role: Mapped[str] = mapped_column(String(20))
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     full_name: Mapped[str] = mapped_column(String(300))

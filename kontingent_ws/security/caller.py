@@ -42,7 +42,11 @@ class Caller:
     @property
     def scope_unit_id(self) -> int | None:
         """The root of what the caller may read; None means the whole region."""
-        return None if self.sees_region else self.unit_id
+        if self.sees_region:
+            return None
+        if self.unit_id is None:
+            raise PermissionError("a caller without a unit reads nothing region-wide")
+        return self.unit_id
 
     @property
     def user(self) -> bool:

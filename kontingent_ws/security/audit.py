@@ -1,0 +1,103 @@
+"""The personal-data audit log (152-ФЗ art. 19): append-only, one row per event.
+
+Reads and writes of personal data are recorded in the call's own transaction, so they are
+kept exactly when the call succeeds. Authentication failures and refused accesses are recorded
+in a transaction of their own, because the call that caused them is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from db.models import AuditEvent, utcnow
+from kontingent_ws.call import CallContext
+from kontingent_ws.security.caller import Caller
+
+READ = "read"
+WRITE = "write"
+AUTH_FAILURE = "auth_failure"
+ACCESS_DENIED = "access_denied"
+ADMIN = "admin"
+
+
+def _row(
+    call: CallContext,
+    action: str,
+    *,
+    actor: str | None = None,
+    subject_person_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: str | None = None,
+) -> dict[str, object]:
+    caller = call.caller if isinstance(call.caller, Caller) else None
+    return {
+        "occurred_at": utcnow(),
+        "user_id": caller.user_id if caller else None,
+        "system_id": caller.system_id if caller else None,
+        "actor": actor or (caller.name if caller else None),
+        "client_address": call.client_address[:64] or None,
+        "contract": call.contract,
+        "operation": call.operation,
+        "action": action,
+        "subject_person_id": subject_person_id,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "details": details,
+        "request_id": call.request_id,
+    }
+
+
+def record(
+    call: CallContext,
+    action: str,
+    *,
+    subject_person_id: int | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: str | None = None,
+) -> None:
+    """Record an event in the call's transaction (kept only if the call succeeds)."""
+    call.session.execute(
+        insert(AuditEvent),
+        [
+            _row(
+                call,
+                action,
+                subject_person_id=subject_person_id,
+                object_type=object_type,
+                object_id=object_id,
+                details=details,
+            )
+        ],
+    )
+
+
+def record_reads(call: CallContext, person_ids: Iterable[int], *, object_type: str, details: str | None = None) -> None:
+    """Record one read event per person whose personal data the call returns."""
+    rows = [
+        _row(call, READ, subject_person_id=pid, object_type=object_type, object_id=pid, details=details)
+        for pid in dict.fromkeys(person_ids)
+    ]
+    if rows:
+        call.session.execute(insert(AuditEvent), rows)
+
+
+def record_detached(
+    call: CallContext,
+    action: str,
+    *,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    details: str | None = None,
+) -> None:
+    """Record an event in its own transaction (survives the rollback of the call)."""
+    with Session(bind=call.session.get_bind()) as session, session.begin():
+        session.execute(
+            insert(AuditEvent),
+            [_row(call, action, actor=actor, object_type=object_type, object_id=object_id, details=details)],
+        )

@@ -1,0 +1,227 @@
+"""Authentication of every SOAP call.
+
+A person presents a WS-Security UsernameToken (PasswordDigest with Nonce and Created, or
+PasswordText over TLS); a system signs the SOAP Body with its registered X.509 certificate
+(BinarySecurityToken). Anything else is ``Client.AuthenticationError``. Every failure is audited
+in its own transaction and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import random
+import threading
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, WsNonce, utcnow
+from kontingent_ws.call import CallContext
+from kontingent_ws.errors import AccessDenied, AuthenticationError, KontingentError
+from kontingent_ws.security import audit
+from kontingent_ws.security.caller import SYSTEM, Caller
+from kontingent_ws.security.passwords import (
+    decrypt_secret,
+    digests_equal,
+    password_digest,
+    verify_password_hash,
+)
+from kontingent_ws.security.usernametoken import (
+    PASSWORD_DIGEST,
+    SOAP11_NS,
+    WSSE_NS,
+    UsernameToken,
+    read_username_token,
+    security_header,
+)
+
+BAD_CREDENTIALS = "Неверное имя пользователя или пароль"
+OPEN_CONTRACTS = frozenset({"ServiceInfo"})
+"""Contracts every authenticated system may call without a grant."""
+
+
+class _VerifiedPasswords:
+    """Remembers (user, hash, password) triples that Argon2 already verified in this process.
+
+    PasswordText verification must not cost an Argon2 run per call; the cache is keyed by the
+    stored hash, so a password change or a reset invalidates it.
+    """
+
+    def __init__(self, limit: int = 10_000):
+        self._seen: dict[str, None] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(user: AppUser, password: str) -> str:
+        return hashlib.sha256(f"{user.id}\0{user.password_hash}\0{password}".encode()).hexdigest()
+
+    def check(self, user: AppUser, password: str) -> bool:
+        key = self._key(user, password)
+        if key in self._seen:
+            return True
+        if not verify_password_hash(user.password_hash, password):
+            return False
+        with self._lock:
+            if len(self._seen) >= self._limit:
+                self._seen.clear()
+            self._seen[key] = None
+        return True
+
+
+class DefaultAuthenticator:
+    """Authenticates users by UsernameToken and systems by a signed SOAP Body."""
+
+    def __init__(self) -> None:
+        self._passwords = _VerifiedPasswords()
+
+    def authenticate(self, call: CallContext) -> Caller:
+        security = security_header(call.envelope)
+        try:
+            if security is None:
+                raise AuthenticationError("Вызов без учётных данных: требуется заголовок WS-Security")
+            if security.find(f"{{{WSSE_NS}}}BinarySecurityToken") is not None:
+                return self._system(call)
+            token = read_username_token(security)
+            if token is None:
+                raise AuthenticationError("Заголовок WS-Security не содержит ни UsernameToken, ни подписи")
+            return self._user(call, token)
+        except AuthenticationError as exc:
+            audit.record_detached(call, audit.AUTH_FAILURE, actor=_actor_hint(security), details=exc.message)
+            raise
+
+    # --- people -------------------------------------------------------------------------------
+    def _user(self, call: CallContext, token: UsernameToken) -> Caller:
+        settings = call.settings
+        session = call.session
+        user = session.scalar(select(AppUser).where(AppUser.login == token.username))
+        if user is None:
+            raise AuthenticationError(BAD_CREDENTIALS)
+        now = utcnow()
+        if not user.is_active:
+            raise AuthenticationError("Учётная запись заблокирована администратором")
+        if user.locked_until is not None and _aware(user.locked_until) > now:
+            raise AuthenticationError("Учётная запись временно заблокирована после неудачных попыток входа")
+        if token.created_at is not None:
+            skew = abs((now - token.created_at).total_seconds())
+            if skew > settings.created_skew_seconds:
+                raise AuthenticationError("Метка времени Created устарела или указана в будущем")
+        if token.password_type == PASSWORD_DIGEST:
+            if token.nonce is None or token.created is None:
+                raise AuthenticationError("PasswordDigest требует Nonce и Created")
+            secret = decrypt_secret(settings, user.digest_secret)
+            ok = secret is not None and digests_equal(
+                password_digest(token.nonce, token.created, secret), token.password
+            )
+        else:
+            ok = self._passwords.check(user, token.password)
+        if not ok:
+            _count_failure(call, user.id)
+            raise AuthenticationError(BAD_CREDENTIALS)
+        if token.nonce is not None:
+            _accept_nonce(call, token)
+        if user.failed_logins or user.locked_until is not None:
+            user.failed_logins, user.locked_until = 0, None
+        if user.last_login_at is None or now - _aware(user.last_login_at) > dt.timedelta(minutes=5):
+            user.last_login_at = now
+        return Caller(kind="user", role=user.role, name=user.login, user_id=user.id, unit_id=user.org_unit_id)
+
+    # --- systems ------------------------------------------------------------------------------
+    def _system(self, call: CallContext) -> Caller:
+        from kontingent_ws.xmlsig.wsse import verify_wsse_envelope
+
+        envelope = call.envelope
+        assert envelope is not None  # a security header was found in it
+        try:
+            result = verify_wsse_envelope(envelope)
+        except KontingentError as exc:
+            raise AuthenticationError(f"Подпись вызова не принята: {exc.message}") from exc
+        if result.body is not envelope.find(f"{{{SOAP11_NS}}}Body"):
+            raise AuthenticationError("Подписан не тот элемент Body, который передан в вызове")
+        session = call.session
+        cert = session.scalar(
+            select(SystemCertificate).where(SystemCertificate.fingerprint_sha256 == result.fingerprint)
+        )
+        if cert is None:
+            raise AuthenticationError("Сертификат не зарегистрирован ни за одной информационной системой")
+        now = utcnow()
+        if cert.revoked_at is not None:
+            raise AuthenticationError("Сертификат информационной системы отозван")
+        if not (_aware(cert.not_before) <= now <= _aware(cert.not_after)):
+            raise AuthenticationError("Срок действия сертификата информационной системы истёк или не наступил")
+        system = session.get(InfoSystem, cert.system_id)
+        if system is None or not system.is_active:
+            raise AuthenticationError("Информационная система отключена")
+        contracts = frozenset(
+            session.scalars(select(SystemContractGrant.contract).where(SystemContractGrant.system_id == system.id))
+        )
+        caller = Caller(
+            kind="system",
+            role=SYSTEM,
+            name=system.mnemonic,
+            system_id=system.id,
+            unit_id=system.owner_unit_id,
+            write_unit_ids=frozenset(
+                session.scalars(select(SystemWriteScope.org_unit_id).where(SystemWriteScope.system_id == system.id))
+            ),
+            contracts=contracts,
+            is_provider=system.is_provider,
+            is_consumer=system.is_consumer,
+        )
+        if call.contract not in contracts and call.contract not in OPEN_CONTRACTS:
+            call.caller = caller
+            message = f"Информационной системе не предоставлен доступ к сервису {call.contract}"
+            audit.record_detached(call, audit.ACCESS_DENIED, object_type="contract", object_id=call.contract,
+                                  details=message)
+            raise AccessDenied(message)
+        return caller
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _actor_hint(security: object) -> str | None:
+    """A login or 'certificate' for the audit row of a failure (never a password)."""
+    from lxml import etree
+
+    if not isinstance(security, etree._Element):
+        return None
+    login = security.findtext(f"{{{WSSE_NS}}}UsernameToken/{{{WSSE_NS}}}Username")
+    if login:
+        return login.strip()[:200]
+    return "certificate" if security.find(f"{{{WSSE_NS}}}BinarySecurityToken") is not None else None
+
+
+def _count_failure(call: CallContext, user_id: int) -> None:
+    """Count a failed login in its own transaction and lock the account past the threshold."""
+    from sqlalchemy.orm import Session
+
+    settings = call.settings
+    with Session(bind=call.session.get_bind()) as session, session.begin():
+        user = session.get(AppUser, user_id, with_for_update=True)
+        if user is None:
+            return
+        user.failed_logins += 1
+        if user.failed_logins >= settings.login_lock_threshold:
+            user.locked_until = utcnow() + dt.timedelta(seconds=settings.login_lock_seconds)
+
+
+def _accept_nonce(call: CallContext, token: UsernameToken) -> None:
+    """Accept a nonce once: its row is written in the call's transaction, a duplicate is a replay."""
+    assert token.nonce is not None
+    session = call.session
+    nonce = base64.b64encode(token.nonce).decode("ascii")
+    try:
+        with session.begin_nested():
+            session.add(WsNonce(nonce=nonce, login=token.username))
+    except IntegrityError as exc:
+        raise AuthenticationError("Повторное использование Nonce: запрос отклонён как повтор") from exc
+    if random.random() < 0.01:
+        horizon = utcnow() - dt.timedelta(seconds=call.settings.nonce_ttl_seconds)
+        session.execute(delete(WsNonce).where(WsNonce.seen_at < horizon))
+
+
+default_authenticator = DefaultAuthenticator()

@@ -1,0 +1,68 @@
+"""Scopes: a caller sees its own unit and everything below it (a system administrator: the region).
+
+Every check is one primary-key lookup in the closure table; a refusal is audited in its own
+transaction and raised as ``Client.AccessDenied``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, true
+from sqlalchemy.orm import InstrumentedAttribute
+
+from db.hierarchy import is_within, subtree_ids
+from kontingent_ws.call import CallContext
+from kontingent_ws.errors import AccessDenied
+from kontingent_ws.security import audit
+from kontingent_ws.security.caller import Caller
+
+OUT_OF_SCOPE = "Доступ запрещён: объект находится вне зоны ответственности пользователя"
+
+
+def caller_of(call: CallContext) -> Caller:
+    """The authenticated caller of a call (authentication is on for every contract)."""
+    if isinstance(call.caller, Caller):
+        return call.caller
+    # Authentication switched off (benchmarks only): act as a region-wide reader.
+    return Caller(kind="user", role="system_admin", name="anonymous-benchmark")
+
+
+def deny(
+    call: CallContext, *, object_type: str, object_id: str | int | None, message: str = OUT_OF_SCOPE
+) -> AccessDenied:
+    """Audit a refused access (in its own transaction) and return the error to raise."""
+    audit.record_detached(call, audit.ACCESS_DENIED, object_type=object_type, object_id=object_id, details=message)
+    return AccessDenied(message)
+
+
+def ensure_unit_visible(call: CallContext, unit_id: int, *, object_type: str = "org_unit") -> None:
+    """Refuse unless ``unit_id`` lies within the caller's scope."""
+    caller = caller_of(call)
+    if caller.sees_region:
+        return
+    if caller.unit_id is None or not is_within(call.session, caller.unit_id, unit_id):
+        raise deny(call, object_type=object_type, object_id=unit_id)
+
+
+def ensure_unit_writable(call: CallContext, unit_id: int, *, object_type: str = "org_unit") -> None:
+    """Refuse unless the caller may change ``unit_id`` (a provider: its write scopes)."""
+    caller = caller_of(call)
+    if caller.kind == "system":
+        if not any(is_within(call.session, root, unit_id) for root in caller.write_unit_ids):
+            raise deny(
+                call,
+                object_type=object_type,
+                object_id=unit_id,
+                message="Поставщику данных не разрешено изменять сведения этой организации",
+            )
+        return
+    ensure_unit_visible(call, unit_id, object_type=object_type)
+
+
+def scope_filter(call: CallContext, column: InstrumentedAttribute[int] | ColumnElement[int]) -> ColumnElement[bool]:
+    """A WHERE clause restricting ``column`` (an org_unit id) to the caller's scope."""
+    caller = caller_of(call)
+    if caller.sees_region:
+        return true()
+    if caller.unit_id is None:
+        raise deny(call, object_type="org_unit", object_id=None)
+    return column.in_(subtree_ids(caller.unit_id))
