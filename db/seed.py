@@ -13,9 +13,7 @@ def load_dictionaries(engine: Engine) -> None:
     """Insert or update every classifier item and base subject (idempotent)."""
     factory = make_session_factory(engine)
     with factory.begin() as session:
-        existing_items = {
-            (item.classifier_code, item.code): item for item in session.scalars(select(ClassifierItem))
-        }
+        existing_items = {(item.classifier_code, item.code): item for item in session.scalars(select(ClassifierItem))}
         existing_classifiers = {c.code: c for c in session.scalars(select(Classifier))}
         for key, items in cls.load_classifiers().items():
             title = cls.title_of(key)

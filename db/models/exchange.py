@@ -94,9 +94,7 @@ class Packet(Base):
     __tablename__ = "packet"
     __table_args__ = (
         UniqueConstraint("system_id", "external_id"),
-        CheckConstraint(
-            "status in ('queued', 'processing', 'done', 'done_with_errors', 'rejected')", name="status"
-        ),
+        CheckConstraint("status in ('queued', 'processing', 'done', 'done_with_errors', 'rejected')", name="status"),
         Index("ix_packet_status_received", "status", "received_at"),
     )
 

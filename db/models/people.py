@@ -50,9 +50,7 @@ class Person(TimestampMixin, Base):
 
 class Student(TimestampMixin, Base):
     __tablename__ = "student"
-    __table_args__ = (
-        Index("ix_student_current_org", "current_organization_id", "status_code"),
-    )
+    __table_args__ = (Index("ix_student_current_org", "current_organization_id", "status_code"),)
 
     id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
     status_code: Mapped[str | None] = mapped_column(String(2))

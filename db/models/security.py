@@ -50,9 +50,7 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        CheckConstraint(
-            "action in ('read', 'write', 'auth_failure', 'access_denied', 'admin')", name="action"
-        ),
+        CheckConstraint("action in ('read', 'write', 'auth_failure', 'access_denied', 'admin')", name="action"),
         Index("ix_audit_log_occurred", "occurred_at"),
         Index("ix_audit_log_subject", "subject_person_id", "occurred_at"),
         Index("ix_audit_log_user", "user_id", "occurred_at"),

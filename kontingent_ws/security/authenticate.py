@@ -173,8 +173,9 @@ class DefaultAuthenticator:
         if call.contract not in contracts and call.contract not in OPEN_CONTRACTS:
             call.caller = caller
             message = f"Информационной системе не предоставлен доступ к сервису {call.contract}"
-            audit.record_detached(call, audit.ACCESS_DENIED, object_type="contract", object_id=call.contract,
-                                  details=message)
+            audit.record_detached(
+                call, audit.ACCESS_DENIED, object_type="contract", object_id=call.contract, details=message
+            )
             raise AccessDenied(message)
         return caller
 

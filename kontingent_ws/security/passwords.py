@@ -30,9 +30,7 @@ _lock = threading.Lock()
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"Пароль должен содержать не менее {MIN_PASSWORD_LENGTH} символов", field="password"
-        )
+        raise ValidationError(f"Пароль должен содержать не менее {MIN_PASSWORD_LENGTH} символов", field="password")
     if password.isdigit() or password.isalpha():
         raise ValidationError("Пароль должен содержать и буквы, и цифры", field="password")
 
