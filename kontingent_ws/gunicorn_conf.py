@@ -1,0 +1,37 @@
+"""gunicorn configuration of the service (``gunicorn -c kontingent_ws/gunicorn_conf.py``, or
+``kontingent serve``, which reads this module and overrides bind/workers/timeout from its options).
+
+Every value can be changed by environment variables, so one image serves every host.
+"""
+
+from __future__ import annotations
+
+import os
+
+MAX_DEFAULT_WORKERS = 16
+"""Cap of the default worker count (each worker holds its own database pool)."""
+
+
+def default_workers(cpus: int | None = None) -> int:
+    """``2 × cores + 1``, capped at :data:`MAX_DEFAULT_WORKERS`."""
+    cores = cpus if cpus is not None else (os.cpu_count() or 1)
+    return min(2 * cores + 1, MAX_DEFAULT_WORKERS)
+
+
+wsgi_app = "kontingent_ws.app:make_app()"
+bind = [os.environ.get("KONTINGENT_BIND", "127.0.0.1:8080")]
+workers = int(os.environ.get("KONTINGENT_WORKERS") or default_workers())
+worker_class = "sync"
+timeout = int(os.environ.get("KONTINGENT_TIMEOUT") or 120)
+graceful_timeout = 30
+keepalive = 5
+max_requests = 10000
+max_requests_jitter = 1000
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("KONTINGENT_LOG_LEVEL", "info")
+# Method, path and query, status, size, time and the request id: never bodies or SOAP headers.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+proc_name = "kontingent-ws"

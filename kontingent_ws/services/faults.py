@@ -1,0 +1,115 @@
+"""THE one place that turns exceptions into SOAP faults.
+
+Project errors keep their stable code and Russian message; Spyne's own refusals (schema
+violations, bad envelopes) become project codes with Russian messages; a lost database is
+``Server.Unavailable``; anything else is ``Server.Internal`` with a generic message and the
+request id, its traceback going to the log. The request body never reaches the log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from spyne import Fault
+from spyne.error import (
+    ArgumentError,
+    InvalidInputError,
+    RequestNotAllowed,
+    RequestTooLongError,
+    ResourceNotFoundError,
+)
+from spyne.error import ValidationError as SpyneValidationError
+from spyne.protocol.xml import SchemaValidationError
+from sqlalchemy import exc as sa_exc
+
+from adapters.safexml import UnsafeXml
+from kontingent_ws.errors import (
+    InternalError,
+    KontingentError,
+    SchemaError,
+    ServiceUnavailable,
+    XmlInputError,
+)
+from kontingent_ws.types.common import FAULT_NAMESPACE
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA_FAULTS = (SchemaValidationError, SpyneValidationError, InvalidInputError, ArgumentError)
+
+
+class ServiceFault(Fault):
+    """A fault already mapped by :func:`to_fault` (mapping it again returns it unchanged)."""
+
+
+def to_fault(exc: BaseException, *, request_id: str, where: str = "") -> ServiceFault:
+    """Map ``exc`` to the SOAP fault sent to the caller and log it (without any payload)."""
+    if isinstance(exc, ServiceFault):
+        return exc
+    error = _project_error(exc, request_id)
+    _log(error, exc, request_id=request_id, where=where)
+    entries = {_tag("RequestId"): request_id}
+    if error.field:
+        entries[_tag("Field")] = error.field
+    if error.detail:
+        entries[_tag("Info")] = error.detail
+    detail = {_tag("ServiceFault"): entries}
+    return ServiceFault(faultcode=error.code, faultstring=error.message, detail=detail)
+
+
+def _tag(name: str) -> str:
+    return f"{{{FAULT_NAMESPACE}}}{name}"
+
+
+def _project_error(exc: BaseException, request_id: str) -> KontingentError:
+    if isinstance(exc, KontingentError):
+        return exc
+    if isinstance(exc, UnsafeXml):
+        return XmlInputError(exc.message, detail=exc.reason)
+    if isinstance(exc, Fault) and (error := _spyne_fault_error(exc)) is not None:
+        return error
+    if _is_database_unavailable(exc):
+        return ServiceUnavailable("База данных временно недоступна, повторите запрос позже")
+    return InternalError(f"Внутренняя ошибка сервиса. Идентификатор запроса: {request_id}")
+
+
+def _spyne_fault_error(fault: Fault) -> KontingentError | None:
+    if isinstance(fault, _SCHEMA_FAULTS):
+        return SchemaError("Запрос не соответствует XML-схеме контракта (см. WSDL сервиса)")
+    if isinstance(fault, ResourceNotFoundError):
+        return SchemaError("Операция не найдена в контракте (см. WSDL сервиса)")
+    if isinstance(fault, RequestTooLongError):
+        return XmlInputError("Размер запроса превышает допустимый", detail="too-large")
+    if isinstance(fault, RequestNotAllowed):
+        return XmlInputError("SOAP-запрос должен передаваться методом POST", detail="method")
+    if str(fault.faultcode).startswith("Client"):
+        return XmlInputError("Запрос не является корректным SOAP 1.1 сообщением", detail="envelope")
+    return None
+
+
+def _is_database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DisconnectionError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+def _log(error: KontingentError, exc: BaseException, *, request_id: str, where: str) -> None:
+    if isinstance(exc, sa_exc.StatementError):
+        exc.hide_parameters = True
+    place = where or "-"
+    if isinstance(error, ServiceUnavailable):
+        logger.warning(
+            "service unavailable request_id=%s at=%s exception=%s",
+            request_id, place, type(exc).__name__,
+        )
+    elif error.code.startswith("Server"):
+        logger.error(
+            "internal error request_id=%s at=%s exception=%s",
+            request_id, place, type(exc).__name__, exc_info=exc,
+        )
+    else:
+        logger.info(
+            "fault %s request_id=%s at=%s field=%s",
+            error.code, request_id, place, error.field or "-",
+        )
