@@ -1,0 +1,359 @@
+"""Internal records: what every provider format (XML packet, Excel, foreign formats) maps to.
+
+Records are plain frozen values, already checked and normalised: identifiers in canonical form
+(``adapters.identifiers``), codes from ``db.classifiers``, dates as ``datetime.date``. Rows of one
+input point at each other by the provider's identifiers (``ref``); ``row`` is the 1-based position
+of the row in its section, kept so later stages (identity matching, merge) can report back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from adapters.rowerrors import RowError, has_errors
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentRecord:
+    """An identity document or a document on education."""
+
+    type: str
+    """Code of ``identity_document_type`` or ``education_document_type``."""
+    series: str | None
+    """Series (normalised for birth certificates and passports of РФ)."""
+    number: str
+    """Number."""
+    issue_date: date | None = None
+    """Date of issue."""
+    issuer: str | None = None
+    """Who issued it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddressRecord:
+    """An address as text plus its ФИАС/ГАР identifiers."""
+
+    kind: str
+    """Code of ``address_kind``."""
+    text: str
+    """The whole address on one line."""
+    postal_code: str | None = None
+    """Six-digit postal code."""
+    fias_guid: str | None = None
+    """ФИАС object GUID, lower-case."""
+    gar_id: int | None = None
+    """ГАР object id."""
+    oktmo: str | None = None
+    """ОКТМО of the address."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactsRecord:
+    """Phones, e-mails and a web site."""
+
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    website: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonRecord:
+    """A natural person: a student, a representative, a child in the queue."""
+
+    last_name: str
+    first_name: str
+    middle_name: str | None = None
+    sex: str | None = None
+    """Code of ``sex``: ``"1"`` male, ``"2"`` female."""
+    birth_date: date | None = None
+    citizenship: str | None = None
+    """Code of ``citizenship``."""
+    snils: str | None = None
+    """Eleven digits."""
+    inn: str | None = None
+    """Twelve digits."""
+    documents: tuple[DocumentRecord, ...] = ()
+    """Identity documents."""
+    addresses: tuple[AddressRecord, ...] = ()
+    contacts: ContactsRecord = ContactsRecord()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepresentativeRecord:
+    """A legal representative (or an applicant) and their kind."""
+
+    kind: str
+    """Code of ``representative_kind``."""
+    person: PersonRecord
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthRecord:
+    """Health data: a special category of personal data."""
+
+    health_group: str | None = None
+    disability: bool | None = None
+    ovz: bool | None = None
+    """Limited health capabilities (ОВЗ)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BranchRecord:
+    """A branch of an organization."""
+
+    ref: str
+    full_name: str
+    short_name: str | None = None
+    kpp: str | None = None
+    oktmo: str | None = None
+    address: AddressRecord | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganizationRecord:
+    """Requisites of the organization the input is about."""
+
+    full_name: str
+    short_name: str | None
+    org_type: str
+    status: str | None
+    inn: str
+    kpp: str | None
+    ogrn: str | None
+    okpo: str | None
+    oktmo: str
+    okopf: str | None
+    okfs: str | None
+    contacts: ContactsRecord = ContactsRecord()
+    addresses: tuple[AddressRecord, ...] = ()
+    branches: tuple[BranchRecord, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClassGroupRecord:
+    """A school class, a kindergarten group or a study group."""
+
+    ref: str
+    row: int
+    name: str
+    school_year: str
+    """``2024/2025``."""
+    program_kind: str
+    grade: int | None = None
+    letter: str | None = None
+    orientation: str | None = None
+    compensating_profile: str | None = None
+    regime: str | None = None
+    age_band: str | None = None
+    specialty: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubjectRecord:
+    """A subject as the organization names it, optionally mapped to the base dictionary."""
+
+    ref: str
+    row: int
+    name: str
+    base_subject: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudyPeriodRecord:
+    """A quarter, trimester or half-year of one school year."""
+
+    ref: str
+    row: int
+    kind: str
+    number: int
+    school_year: str
+    start_date: date
+    end_date: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudentRecord:
+    """A student (pupil) with everything the provider knows about them."""
+
+    ref: str
+    row: int
+    person: PersonRecord
+    representatives: tuple[RepresentativeRecord, ...] = ()
+    education_documents: tuple[DocumentRecord, ...] = ()
+    health: HealthRecord | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrolmentRecord:
+    """A student's enrolment on a programme, with the exit if there was one."""
+
+    ref: str
+    row: int
+    student_ref: str
+    class_group_ref: str | None
+    program_kind: str
+    education_level: str
+    education_form: str
+    entry_date: date
+    entry_reason: str
+    exit_date: date | None = None
+    exit_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkValue:
+    """A mark kept as the scale, the raw value and the numeric value (when the scale has one)."""
+
+    scale: str
+    value: str
+    """Code of ``mark_value`` or, on the hundred-point scale, the score as digits."""
+    numeric: Decimal | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiaryMarkRecord:
+    """A current mark from the electronic diary."""
+
+    ref: str
+    row: int
+    student_ref: str
+    subject_ref: str
+    lesson_date: date
+    mark: MarkValue
+    weight: Decimal = Decimal(1)
+    control_form: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodMarkRecord:
+    """A mark for a study period, the year (``annual``) or the certificate (``final``)."""
+
+    ref: str
+    row: int
+    student_ref: str
+    subject_ref: str
+    kind: str
+    """Code of ``period_mark_kind``: ``period``, ``annual`` or ``final``."""
+    period_ref: str | None
+    school_year: str
+    mark: MarkValue
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExamResultRecord:
+    """A result of the state final attestation."""
+
+    ref: str
+    row: int
+    student_ref: str
+    subject_ref: str
+    exam_kind: str
+    exam_date: date
+    primary_score: int | None
+    mark: MarkValue
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreferredOrganizationRecord:
+    """One preferred kindergarten; ``priority`` 1 is the most wanted."""
+
+    priority: int
+    inn: str
+    kpp: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueApplicationRecord:
+    """An application to the kindergarten queue."""
+
+    ref: str
+    row: int
+    number: str | None
+    submitted_date: date
+    child: PersonRecord
+    applicant: RepresentativeRecord
+    municipality_oktmo: str
+    desired_date: date
+    orientation: str
+    compensating_profile: str | None
+    regime: str
+    privilege: str | None
+    preferred_organizations: tuple[PreferredOrganizationRecord, ...]
+    status: str
+    status_date: date | None = None
+
+
+Record = (
+    OrganizationRecord
+    | ClassGroupRecord
+    | SubjectRecord
+    | StudyPeriodRecord
+    | StudentRecord
+    | EnrolmentRecord
+    | DiaryMarkRecord
+    | PeriodMarkRecord
+    | ExamResultRecord
+    | QueueApplicationRecord
+)
+"""Any record of a section."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchHeader:
+    """Who sent the input, when, and about which organization."""
+
+    packet_id: str
+    """The provider's identifier of the packet (or of the uploaded file)."""
+    provider: str
+    """Mnemonic of the data provider."""
+    created: datetime
+    """When the provider created the input."""
+    org_inn: str | None = None
+    """ИНН of the organization the input is about."""
+    org_kpp: str | None = None
+    """КПП of the organization or branch, when one ИНН has several."""
+    version: str = "1.0.0"
+    """Version of the input format."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MappedBatch:
+    """Everything mapped from one input: accepted records per section and every row error.
+
+    A row with an error (severity ``error``) is left out of its section; a row with warnings only is
+    kept. ``errors`` are in input order.
+    """
+
+    header: BatchHeader
+    organization: OrganizationRecord | None = None
+    class_groups: tuple[ClassGroupRecord, ...] = ()
+    subjects: tuple[SubjectRecord, ...] = ()
+    study_periods: tuple[StudyPeriodRecord, ...] = ()
+    students: tuple[StudentRecord, ...] = ()
+    enrolments: tuple[EnrolmentRecord, ...] = ()
+    diary_marks: tuple[DiaryMarkRecord, ...] = ()
+    period_marks: tuple[PeriodMarkRecord, ...] = ()
+    exam_results: tuple[ExamResultRecord, ...] = ()
+    queue_applications: tuple[QueueApplicationRecord, ...] = ()
+    errors: tuple[RowError, ...] = ()
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any row was rejected."""
+        return has_errors(self.errors)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MappedChunk:
+    """A slice of one section of a large input, mapped while streaming."""
+
+    header: BatchHeader
+    section: str
+    """Section name as in the input (``Students``, ``DiaryMarks`` …)."""
+    records: tuple[Record, ...]
+    """Accepted records of this slice, in input order."""
+    errors: tuple[RowError, ...] = ()
+    """Row errors of this slice, in input order."""
