@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ FILE_CHUNK_BYTES = 1024 * 1024
 MAX_DETACHED_SIGNATURE_BYTES = 256 * 1024
 """A detached signature document is a few kilobytes; anything bigger is refused before parsing."""
 
+StrPath = str | os.PathLike[str]
+"""A file system path."""
 TrustCheck = Callable[[x509.Certificate], None]
 """Raises unless the certificate is a registered, valid, unrevoked certificate of the sender."""
 
@@ -137,9 +140,9 @@ def verify_packet(root: etree._Element, trust: TrustCheck) -> VerifyResult:
     )
 
 
-def _file_sha256(path: Path) -> bytes:
+def _file_sha256(path: StrPath) -> bytes:
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
+    with open(path, "rb") as stream:
         while chunk := stream.read(FILE_CHUNK_BYTES):
             digest.update(chunk)
     return digest.digest()
@@ -149,7 +152,7 @@ def _canonical_signed_info(signed_info: etree._Element) -> bytes:
     return etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
 
 
-def sign_packet_file(path: Path, private_key_pem: bytes, cert_pem: bytes) -> bytes:
+def sign_packet_file(path: StrPath, private_key_pem: bytes, cert_pem: bytes) -> bytes:
     """A detached ``ds:Signature`` document (UTF-8 bytes) over the raw octets of the file at ``path``."""
     pair = load_signing_pair(private_key_pem, cert_pem)
     signature = etree.Element(ds("Signature"), nsmap={"ds": DSIG_NS})
@@ -158,7 +161,7 @@ def sign_packet_file(path: Path, private_key_pem: bytes, cert_pem: bytes) -> byt
     etree.SubElement(signed_info, ds("SignatureMethod"), Algorithm=RSA_SHA256.signature_method)
     reference = etree.SubElement(signed_info, ds("Reference"), URI=quote(Path(path).name))
     etree.SubElement(reference, ds("DigestMethod"), Algorithm=RSA_SHA256.digest_method)
-    etree.SubElement(reference, ds("DigestValue")).text = base64.b64encode(_file_sha256(Path(path))).decode()
+    etree.SubElement(reference, ds("DigestValue")).text = base64.b64encode(_file_sha256(path)).decode()
     value = pair.key.sign(_canonical_signed_info(signed_info), padding.PKCS1v15(), hashes.SHA256())
     etree.SubElement(signature, ds("SignatureValue")).text = base64.b64encode(value).decode()
     x509_data = etree.SubElement(etree.SubElement(signature, ds("KeyInfo")), ds("X509Data"))
@@ -182,7 +185,7 @@ def _read_detached(signature_xml: bytes) -> SignatureView:
     return view
 
 
-def verify_packet_file(path: Path, signature_xml: bytes, trust: TrustCheck) -> FileVerifyResult:
+def verify_packet_file(path: StrPath, signature_xml: bytes, trust: TrustCheck) -> FileVerifyResult:
     """Verify a detached signature of the file at ``path``, streaming the file (never loaded whole)."""
     view = _read_detached(signature_xml)
     certificate = certificate_from_key_info(view)
@@ -194,7 +197,7 @@ def verify_packet_file(path: Path, signature_xml: bytes, trust: TrustCheck) -> F
         raise SignatureError(
             "Подпись файла пакета не прошла проверку: ds:SignedInfo изменён или подписан другим ключом"
         ) from exc
-    digest = _file_sha256(Path(path))
+    digest = _file_sha256(path)
     if not hmac.compare_digest(digest, view.references[0].digest_value):
         raise SignatureError("Файл пакета изменён после подписания: хэш SHA-256 не совпадает с подписанным")
     trust(certificate)

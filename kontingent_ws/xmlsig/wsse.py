@@ -107,8 +107,8 @@ def _token_certificate(token: etree._Element) -> x509.Certificate:
 
 def _id_index(envelope: etree._Element) -> IdIndex:
     """Every ID-like attribute value (wsu:Id, Id, ID, id, xml:id…) → the elements carrying it."""
-    index: dict[str, list[tuple[etree._Element, str]]] = defaultdict(list)
-    for element in envelope.iter():
+    index: IdIndex = defaultdict(list)
+    for element in envelope.iter(etree.Element):
         for name, value in element.attrib.items():
             if etree.QName(name).localname in _ID_LOCAL_NAMES:
                 index[value].append((element, name))
