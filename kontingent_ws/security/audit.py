@@ -95,7 +95,12 @@ def record_detached(
     object_id: str | int | None = None,
     details: str | None = None,
 ) -> None:
-    """Record an event in its own transaction (survives the rollback of the call)."""
+    """Record an event in its own transaction (survives the rollback of the call).
+
+    The call is failing, so its own transaction is rolled back first: it may hold the write
+    lock (SQLite has one writer), and nothing it did must stay.
+    """
+    call.session.rollback()
     with Session(bind=call.session.get_bind()) as session, session.begin():
         session.execute(
             insert(AuditEvent),

@@ -201,6 +201,7 @@ def _count_failure(call: CallContext, user_id: int) -> None:
     from sqlalchemy.orm import Session
 
     settings = call.settings
+    call.session.rollback()  # the call is failing; release its locks (SQLite has one writer)
     with Session(bind=call.session.get_bind()) as session, session.begin():
         user = session.get(AppUser, user_id, with_for_update=True)
         if user is None:

@@ -224,6 +224,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('login', sa.String(length=100), nullable=False),
     sa.Column('password_hash', sa.String(length=300), nullable=False),
+    sa.Column('digest_secret', sa.LargeBinary(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('org_unit_id', sa.Integer(), nullable=True),
     sa.Column('full_name', sa.String(length=300), nullable=False),
