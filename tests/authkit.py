@@ -52,8 +52,8 @@ def signed_envelope(key_path: Path, cert_path: Path, body_xml: str | None = None
         signature_method=xmlsec.Transform.RSA_SHA256,
         digest_method=xmlsec.Transform.SHA256,
     )
-    signer.apply(envelope, header)
-    return envelope
+    envelope, _ = signer.apply(envelope, header)
+    return etree.fromstring(etree.tostring(envelope))  # as the server receives it
 
 
 def random_nonce() -> str:
