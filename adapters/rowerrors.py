@@ -32,18 +32,23 @@ ROW_ERROR_TEMPLATES = MappingProxyType(
         "TOO_LONG": ErrorTemplate(template="Значение длиннее {max_length} символов"),
         "BAD_DATE": ErrorTemplate(template="Некорректная дата «{value}» (ожидается ГГГГ-ММ-ДД)"),
         "BAD_NUMBER": ErrorTemplate(template="Значение «{value}» не является числом"),
+        "BAD_SCHOOL_YEAR": ErrorTemplate(template="Учебный год «{value}»: второй год должен следовать за первым"),
         "DATE_IN_FUTURE": ErrorTemplate(template="Дата {value} позже даты формирования пакета {limit}"),
         "UNKNOWN_CODE": ErrorTemplate(template="Код «{value}» отсутствует в справочнике «{classifier}»"),
         "UNKNOWN_REF": ErrorTemplate(template="Ссылка «{value}» не найдена в разделе «{target}»"),
+        "REF_REJECTED": ErrorTemplate(template="Запись «{value}» раздела «{target}» отклонена из-за ошибок"),
         "DUPLICATE_REF": ErrorTemplate(template="Идентификатор «{value}» уже встречался в разделе"),
         "MISSING_COLUMN": ErrorTemplate(template="Нет обязательного столбца «{value}»"),
         "EXIT_BEFORE_ENTRY": ErrorTemplate(template="Дата выбытия {value} раньше даты зачисления {entry_date}"),
         "END_BEFORE_START": ErrorTemplate(template="Дата окончания {value} раньше даты начала {start_date}"),
         "BIRTH_DATE_IMPLAUSIBLE": ErrorTemplate(
-            template="Дата рождения {value} неправдоподобна для уровня «{level}»: "
-            "возраст {age}, допустимо {age_min}–{age_max}"
+            template="Возраст обучающегося на дату зачисления ({age}, дата рождения {birth_date}) "
+            "неправдоподобен для уровня «{level}»: допустимо {age_min}–{age_max}"
         ),
         "MARK_VALUE_INVALID": ErrorTemplate(template="Отметка «{value}» недопустима для шкалы «{scale}»"),
+        "BASE_SUBJECT_MISSING": ErrorTemplate(
+            template="Предмет «{value}» не сопоставлен с базовым справочником учебных предметов", severity="warning"
+        ),
         "GRADE_OUT_OF_RANGE": ErrorTemplate(template="Номер класса {value} вне допустимого диапазона 1–12"),
         "SNILS_FORMAT": ErrorTemplate(template="СНИЛС «{value}» должен состоять из 11 цифр (XXX-XXX-XXX YY)"),
         "SNILS_CHECKSUM": ErrorTemplate(template="Неверное контрольное число СНИЛС «{value}»"),

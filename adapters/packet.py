@@ -1,0 +1,297 @@
+"""Provider packets (``xsd/packet-1.0.0.xsd``): validate, map to records, or stream huge ones.
+
+- ``validate_packet(root)`` checks a parsed packet (from ``adapters.safexml.parse_bytes``) against
+  the schema and raises ``PacketSchemaError`` with the line and message of every violation;
+- ``map_packet(root)`` maps a parsed packet to a ``MappedBatch``: a bad row never raises, it becomes
+  row errors (identifier checksums, classifier codes, dates, references);
+- ``iter_packet(source)`` does the same for a file of any size, section slice by section slice,
+  validating against the schema while it reads and clearing every row once mapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from adapters import identifiers
+from adapters.packet_fields import NS, Fields, RowSink, qname
+from adapters.packet_marks import read_diary_mark, read_exam_result, read_period_mark
+from adapters.packet_sections import (
+    normalize_inn,
+    read_class_group,
+    read_enrolment,
+    read_organization,
+    read_queue_application,
+    read_student,
+    read_study_period,
+    read_subject,
+)
+from adapters.packet_state import PacketState
+from adapters.records import BatchHeader, MappedBatch, MappedChunk, OrganizationRecord, Record
+from adapters.rowerrors import RowError
+from adapters.safexml import UnsafeXml
+from xsd import schema_path
+
+SCHEMA_FILE = "packet-1.0.0.xsd"
+PACKET_VERSION = "1.0.0"
+DEFAULT_CHUNK_SIZE = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchemaIssue:
+    """One violation of the packet schema."""
+
+    line: int
+    message: str
+
+
+class PacketSchemaError(ValueError):
+    """The packet does not match ``xsd/packet-1.0.0.xsd``; ``issues`` lists every violation."""
+
+    def __init__(self, issues: tuple[SchemaIssue, ...]):
+        self.issues = issues
+        first = issues[0] if issues else SchemaIssue(line=0, message="")
+        self.message = f"Пакет не соответствует схеме {SCHEMA_FILE}: строка {first.line}: {first.message}"
+        super().__init__(self.message)
+
+
+Reader = Callable[[Fields, PacketState], Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    """One section of the packet: its container, its row element, the batch field, the reader."""
+
+    name: str
+    row: str
+    field: str
+    read: Reader
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(name="ClassGroups", row="ClassGroup", field="class_groups", read=read_class_group),
+    Section(name="Subjects", row="Subject", field="subjects", read=read_subject),
+    Section(name="StudyPeriods", row="StudyPeriod", field="study_periods", read=read_study_period),
+    Section(name="Students", row="Student", field="students", read=read_student),
+    Section(name="Enrolments", row="Enrolment", field="enrolments", read=read_enrolment),
+    Section(name="DiaryMarks", row="DiaryMark", field="diary_marks", read=read_diary_mark),
+    Section(name="PeriodMarks", row="PeriodMark", field="period_marks", read=read_period_mark),
+    Section(name="ExamResults", row="ExamResult", field="exam_results", read=read_exam_result),
+    Section(name="QueueApplications", row="QueueApplication", field="queue_applications", read=read_queue_application),
+)
+"""Row sections in schema order (the organization is a single element, mapped apart)."""
+
+ORGANIZATION = "Organization"
+_BY_ROW_TAG = {qname(section.row): section for section in SECTIONS}
+
+
+@cache
+def packet_schema() -> etree.XMLSchema:
+    """The compiled packet schema (loaded once, from the package, never from the network)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(schema_path(SCHEMA_FILE)), parser))
+
+
+def _issues(log: Any) -> tuple[SchemaIssue, ...]:
+    return tuple(SchemaIssue(line=entry.line, message=entry.message) for entry in log)
+
+
+def validate_packet(root: etree._Element) -> None:
+    """Raise ``PacketSchemaError`` unless ``root`` is a valid packet."""
+    schema = packet_schema()
+    if not schema.validate(root):
+        raise PacketSchemaError(_issues(schema.error_log))
+
+
+def read_header(root: etree._Element) -> tuple[BatchHeader, list[RowError]]:
+    """The packet's attributes; a bad ИНН or КПП of the organization is a row error of ``Packet``."""
+    if root.tag != qname("Packet"):
+        raise PacketSchemaError((SchemaIssue(line=root.sourceline or 0, message=f"ожидался элемент {{{NS}}}Packet"),))
+    try:
+        created = datetime.fromisoformat(root.get("created", ""))
+    except ValueError as exc:
+        line = root.sourceline or 0
+        raise PacketSchemaError((SchemaIssue(line=line, message="неверное значение атрибута created"),)) from exc
+    sink = RowSink(section="Packet", row=1, ref=root.get("id"))
+    org_inn = _header_identifier(root, "orgInn", normalize_inn, sink)
+    org_kpp = _header_identifier(root, "orgKpp", identifiers.normalize_kpp, sink)
+    header = BatchHeader(
+        packet_id=root.get("id", ""),
+        provider=root.get("provider", ""),
+        created=created,
+        org_inn=org_inn,
+        org_kpp=org_kpp,
+        version=root.get("version", PACKET_VERSION),
+    )
+    return header, sink.errors
+
+
+def _header_identifier(root: etree._Element, name: str, normalize: Callable[[str], str], sink: RowSink) -> str | None:
+    raw = root.get(name)
+    if raw is None:
+        return None
+    try:
+        return normalize(raw)
+    except identifiers.IdentifierError as exc:
+        sink.fail(exc.code, f"@{name}", raw)
+        return None
+
+
+def _map_organization(element: etree._Element, state: PacketState) -> tuple[OrganizationRecord | None, list[RowError]]:
+    return state.map_row(ORGANIZATION, element, 1, lambda fields: read_organization(fields, state))
+
+
+def _map_row(section: Section, element: etree._Element, row: int, state: PacketState) -> tuple[Any, list[RowError]]:
+    return state.map_row(section.name, element, row, lambda fields: section.read(fields, state))
+
+
+def map_packet(root: etree._Element) -> MappedBatch:
+    """Map a parsed (and validated) packet; bad rows become row errors and are left out."""
+    header, errors = read_header(root)
+    state = PacketState(header=header)
+    organization = None
+    element = root.find(qname(ORGANIZATION))
+    if element is not None:
+        organization, row_errors = _map_organization(element, state)
+        errors.extend(row_errors)
+    records: dict[str, list[Any]] = {}
+    for section in SECTIONS:
+        container = root.find(qname(section.name))
+        rows = [] if container is None else container.findall(qname(section.row))
+        accepted = records.setdefault(section.field, [])
+        for row, element in enumerate(rows, start=1):
+            record, row_errors = _map_row(section, element, row, state)
+            errors.extend(row_errors)
+            if record is not None:
+                accepted.append(record)
+    return MappedBatch(
+        header=header,
+        organization=organization,
+        errors=tuple(errors),
+        **{name: tuple(items) for name, items in records.items()},
+    )
+
+
+class _NoDoctype:
+    """A binary stream that refuses a DOCTYPE in the first 4 KiB, like ``safexml.parse_bytes``."""
+
+    HEAD = 4096
+
+    def __init__(self, raw: IO[bytes]):
+        self.raw = raw
+        self.head = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if len(self.head) < self.HEAD:
+            self.head += data[: self.HEAD]
+            if b"<!DOCTYPE" in self.head.upper():
+                raise UnsafeXml("dtd", "XML с объявлением DOCTYPE или ENTITY не принимается")
+        return data
+
+
+def iter_packet(
+    source: str | Path | IO[bytes], *, chunk_size: int = DEFAULT_CHUNK_SIZE, validate: bool = True
+) -> Iterator[MappedChunk]:
+    """Stream a packet of any size as ``MappedChunk`` slices of at most ``chunk_size`` rows.
+
+    Memory stays flat: every row is cleared as soon as it is mapped; only the identifiers of
+    referenced sections (students, classes, subjects, periods) are kept. With ``validate`` the
+    schema is checked while reading; a violation raises ``PacketSchemaError`` after the slices read
+    so far were yielded, so a caller writes the slices in one transaction and rolls back on error.
+    Malformed XML raises ``UnsafeXml``.
+    """
+    if isinstance(source, str | Path):
+        with open(source, "rb") as stream:
+            yield from _iter_stream(stream, chunk_size=chunk_size, validate=validate)
+    else:
+        yield from _iter_stream(source, chunk_size=chunk_size, validate=validate)
+
+
+def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Iterator[MappedChunk]:
+    tags = [qname("Packet"), qname(ORGANIZATION), *_BY_ROW_TAG]
+    events = etree.iterparse(
+        _NoDoctype(stream),
+        events=("start", "end"),
+        tag=tags,
+        schema=packet_schema() if validate else None,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    chunker: _Chunker | None = None
+    try:
+        for event, element in events:
+            if event == "start":
+                if chunker is None:
+                    header, errors = read_header(element)
+                    chunker = _Chunker(state=PacketState(header=header), size=chunk_size)
+                    if errors:
+                        yield MappedChunk(header=header, section="Packet", records=(), errors=tuple(errors))
+                continue
+            if chunker is None or element.tag == qname("Packet"):
+                continue
+            yield from chunker.add(element)
+            _release(element)
+    except etree.XMLSyntaxError as exc:
+        if validate and exc.error_log and any(entry.domain_name.startswith("SCHEMAS") for entry in exc.error_log):
+            raise PacketSchemaError(_issues(exc.error_log)) from exc
+        raise UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {exc.lineno}") from exc
+    if chunker is not None:
+        yield from chunker.flush()
+
+
+def _release(element: etree._Element) -> None:
+    """Free a mapped row and every earlier sibling still held by its parent."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+class _Chunker:
+    """Gathers mapped rows of the current section into slices of at most ``size`` rows."""
+
+    def __init__(self, *, state: PacketState, size: int):
+        self.state = state
+        self.size = size
+        self.section = ""
+        self.row = 0
+        self.pending = 0
+        self.records: list[Record] = []
+        self.errors: list[RowError] = []
+
+    def add(self, element: etree._Element) -> Iterator[MappedChunk]:
+        section = _BY_ROW_TAG.get(element.tag)
+        name = ORGANIZATION if section is None else section.name
+        if name != self.section:
+            yield from self.flush()
+            self.section, self.row = name, 0
+        self.row += 1
+        self.pending += 1
+        if section is None:
+            record, errors = _map_organization(element, self.state)
+        else:
+            record, errors = _map_row(section, element, self.row, self.state)
+        self.errors.extend(errors)
+        if record is not None:
+            self.records.append(record)
+        if self.pending >= self.size:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[MappedChunk]:
+        if self.records or self.errors:
+            yield MappedChunk(
+                header=self.state.header, section=self.section, records=tuple(self.records), errors=tuple(self.errors)
+            )
+        self.records, self.errors, self.pending = [], [], 0

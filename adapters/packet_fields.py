@@ -1,0 +1,178 @@
+"""Reading the fields of one packet row: every problem becomes a row error, nothing raises.
+
+``RowSink`` gathers the errors of one row; ``Fields`` reads the children of one element of that row
+and names each field by its path from the row element (``Representatives/Representative[2]/Snils``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from adapters.identifiers import IdentifierError
+from adapters.rowerrors import RowError, row_error
+from db import classifiers
+
+NS = "urn://kontingent-region.ru/packet/1.0.0"
+"""Target namespace of ``xsd/packet-1.0.0.xsd``."""
+
+
+def qname(local: str) -> str:
+    """Clark notation of a packet element name."""
+    return f"{{{NS}}}{local}"
+
+
+@dataclass(kw_only=True)
+class RowSink:
+    """Errors of one row of one section."""
+
+    section: str
+    row: int
+    ref: str | None
+    errors: list[RowError] = field(default_factory=list)
+
+    def fail(self, code: str, field_name: str, value: str | None, **params: object) -> None:
+        """Record one error of this row."""
+        self.errors.append(
+            row_error(code, row=self.row, field=field_name, value=value, section=self.section, ref=self.ref, **params)
+        )
+
+    @property
+    def rejected(self) -> bool:
+        """Whether the row has an error that keeps it out of the batch."""
+        return any(error.severity == "error" for error in self.errors)
+
+
+class Fields:
+    """Typed readers over the child elements of one element of a row."""
+
+    def __init__(self, element: etree._Element, sink: RowSink, prefix: str = ""):
+        self.element = element
+        self.sink = sink
+        self.prefix = prefix
+
+    def name(self, local: str) -> str:
+        """Field name of the child ``local`` as reported in row errors."""
+        return f"{self.prefix}{local}"
+
+    def child(self, local: str) -> Fields | None:
+        """Reader over the child element ``local``, or ``None`` when it is absent."""
+        element = self.element.find(qname(local))
+        return None if element is None else Fields(element, self.sink, f"{self.prefix}{local}/")
+
+    def children(self, container: str, local: str) -> list[Fields]:
+        """Readers over ``container/local`` elements, named ``container/local[i]/``."""
+        holder = self.element.find(qname(container))
+        if holder is None:
+            return []
+        return [
+            Fields(element, self.sink, f"{self.prefix}{container}/{local}[{index}]/")
+            for index, element in enumerate(holder.findall(qname(local)), start=1)
+        ]
+
+    def attribute(self, local: str, *, required: bool = False) -> str | None:
+        """An unqualified attribute of this element, stripped."""
+        value = (self.element.get(local) or "").strip() or None
+        if value is None and required:
+            self.sink.fail("REQUIRED", self.name(f"@{local}"), None)
+        return value
+
+    def text(self, local: str, *, required: bool = False) -> str | None:
+        """Text of a child element, whitespace-collapsed; ``None`` when absent or empty."""
+        element = self.element.find(qname(local))
+        value = " ".join((element.text or "").split()) if element is not None else ""
+        if not value:
+            if required:
+                self.sink.fail("REQUIRED", self.name(local), None)
+            return None
+        return value
+
+    def all_text(self, local: str) -> tuple[str, ...]:
+        """Texts of every child element named ``local``."""
+        return tuple(
+            " ".join((element.text or "").split()) for element in self.element.findall(qname(local)) if element.text
+        )
+
+    def date(self, local: str, *, required: bool = False, not_after: date | None = None) -> date | None:
+        """An ISO date; a date later than ``not_after`` is reported as ``DATE_IN_FUTURE``."""
+        raw = self.text(local, required=required)
+        if raw is None:
+            return None
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            self.sink.fail("BAD_DATE", self.name(local), raw)
+            return None
+        if not_after is not None and value > not_after:
+            self.sink.fail("DATE_IN_FUTURE", self.name(local), raw, limit=not_after.isoformat())
+        return value
+
+    def school_year(self, local: str) -> str | None:
+        """A required school year ``2024/2025``: the second year must follow the first."""
+        value = self.text(local, required=True)
+        if value is None:
+            return None
+        first, _, second = value.partition("/")
+        if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
+            self.sink.fail("BAD_SCHOOL_YEAR", self.name(local), value)
+            return None
+        return value
+
+    def code(self, local: str, classifier: str, *, required: bool = False) -> str | None:
+        """A code that must exist in ``classifier``."""
+        raw = self.text(local, required=required)
+        return None if raw is None else self.check_code(local, raw, classifier)
+
+    def check_code(self, field_name: str, raw: str, classifier: str) -> str | None:
+        """``raw`` if it is a code of ``classifier``, else a ``UNKNOWN_CODE`` error and ``None``."""
+        if raw in classifiers.codes_of(classifier):
+            return raw
+        self.sink.fail("UNKNOWN_CODE", self.name(field_name), raw, classifier=classifiers.title_of(classifier))
+        return None
+
+    def identifier(self, local: str, normalize: Callable[[str], str], *, required: bool = False) -> str | None:
+        """An identifier checked and normalised by one of ``adapters.identifiers``."""
+        raw = self.text(local, required=required)
+        if raw is None:
+            return None
+        try:
+            return normalize(raw)
+        except IdentifierError as exc:
+            self.sink.fail(exc.code, self.name(local), raw)
+            return None
+
+    def integer(self, local: str, *, required: bool = False) -> int | None:
+        """A whole number."""
+        raw = self.text(local, required=required)
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            self.sink.fail("BAD_NUMBER", self.name(local), raw)
+            return None
+
+    def decimal(self, local: str) -> Decimal | None:
+        """A decimal number."""
+        raw = self.text(local)
+        if raw is None:
+            return None
+        try:
+            return Decimal(raw)
+        except InvalidOperation:
+            self.sink.fail("BAD_NUMBER", self.name(local), raw)
+            return None
+
+    def boolean(self, local: str) -> bool | None:
+        """An ``xs:boolean``: ``true``/``1`` or ``false``/``0``."""
+        raw = self.text(local)
+        if raw is None:
+            return None
+        if raw in ("true", "1", "false", "0"):
+            return raw in ("true", "1")
+        self.sink.fail("BAD_FORMAT", self.name(local), raw, expected="true или false")
+        return None
