@@ -11,6 +11,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "kontingent_ws.commands.serve",
     "kontingent_ws.commands.wsdl",
+    "kontingent_ws.commands.accounts",
 )
 """Modules with a ``register(subparsers)`` function, in the order ``--help`` lists them."""
 
