@@ -1,0 +1,184 @@
+"""Tables shaped like the federal statistical forms ОО-1 (schools) and 85-К (kindergartens)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from db import classifiers
+from db.models import ClassGroup, Enrolment, Organization, Person
+from reports.definition import ChartSpec, Column, ReportDefinition, Row
+from reports.params import ORG_TYPE, REPORT_YEAR, TERRITORY, ParamValue, int_param
+from reports.query import (
+    PRESCHOOL_TYPE,
+    SCHOOL_TYPES,
+    age_label,
+    capped,
+    count_students,
+    count_students_of_sex,
+    count_students_where,
+    enrolled_on,
+    full_years,
+    name_or_code,
+    organization_filter,
+)
+
+GRADES = range(1, 12)
+OLDEST_AGE = 7
+FOREIGN = ("3", "4")
+"""Citizenship codes of foreign citizens and stateless persons."""
+
+
+def oo1_snapshot(year: int) -> dt.date:
+    """ОО-1 counts classes and pupils on 20 September of the school year's first year."""
+    return dt.date(year, 9, 20)
+
+
+def k85_snapshot(year: int) -> dt.date:
+    """85-К counts groups and pupils at the end of the reporting year."""
+    return dt.date(year, 12, 31)
+
+
+def k85_age_date(year: int) -> dt.date:
+    """85-К counts ages in full years on 1 January of the following year."""
+    return dt.date(year + 1, 1, 1)
+
+
+def oo1(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
+    on_date = oo1_snapshot(int_param(params, "year"))
+    query = (
+        select(
+            ClassGroup.grade,
+            func.count(distinct(ClassGroup.id)),
+            count_students(),
+            count_students_of_sex("2"),
+            count_students_where(ClassGroup.is_adapted.is_(True)),
+        )
+        .select_from(Enrolment)
+        .join(Organization, Organization.id == Enrolment.organization_id)
+        .join(Person, Person.id == Enrolment.student_id)
+        .join(ClassGroup, ClassGroup.id == Enrolment.class_group_id)
+        .where(
+            enrolled_on(on_date),
+            ClassGroup.grade.between(GRADES.start, GRADES.stop - 1),
+            *organization_filter(params, scope_unit_id, SCHOOL_TYPES),
+        )
+        .group_by(ClassGroup.grade)
+    )
+    found = {int(grade): tuple(int(value) for value in counts) for grade, *counts in session.execute(query)}
+    return [(f"{grade} класс", *found.get(grade, (0, 0, 0, 0))) for grade in GRADES]
+
+
+def k85_groups(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
+    on_date = k85_snapshot(int_param(params, "year"))
+    bands = [item.code for item in classifiers.items_of(classifiers.GROUP_AGE_BAND)]
+    query = (
+        select(
+            ClassGroup.orientation_code,
+            ClassGroup.age_band_code,
+            func.count(distinct(ClassGroup.id)),
+            count_students(),
+        )
+        .select_from(Enrolment)
+        .join(Organization, Organization.id == Enrolment.organization_id)
+        .join(ClassGroup, ClassGroup.id == Enrolment.class_group_id)
+        .where(enrolled_on(on_date), *organization_filter({**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id))
+        .group_by(ClassGroup.orientation_code, ClassGroup.age_band_code)
+    )
+    table: dict[str | None, list[int]] = {}
+    for orientation, band, groups, pupils in session.execute(query):
+        cells = table.setdefault(orientation, [0] * (len(bands) + 2))
+        if band in bands:
+            cells[bands.index(band)] += int(groups)
+        cells[-2] += int(groups)
+        cells[-1] += int(pupils)
+    order = [item.code for item in classifiers.items_of(classifiers.GROUP_ORIENTATION)]
+    codes = [code for code in order if code in table] + sorted(
+        (code for code in table if code not in order), key=lambda code: code or ""
+    )
+    return [(name_or_code(classifiers.GROUP_ORIENTATION, code), *table[code]) for code in codes]
+
+
+def k85_ages(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
+    year = int_param(params, "year")
+    age = capped(full_years(Person.birth_date, k85_age_date(year)), OLDEST_AGE)
+    query = (
+        select(
+            age,
+            count_students(),
+            count_students_of_sex("2"),
+            count_students_where(Person.citizenship_code.in_(FOREIGN)),
+        )
+        .select_from(Enrolment)
+        .join(Organization, Organization.id == Enrolment.organization_id)
+        .join(Person, Person.id == Enrolment.student_id)
+        .where(
+            enrolled_on(k85_snapshot(year)),
+            *organization_filter({**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id),
+        )
+        .group_by(age)
+    )
+    found = {int(years): tuple(int(value) for value in counts) for years, *counts in session.execute(query)}
+    return [(age_label(years, OLDEST_AGE), *found.get(years, (0, 0, 0))) for years in range(OLDEST_AGE + 1)]
+
+
+OO1 = ReportDefinition(
+    code="FORM_OO1_CLASSES",
+    title="Классы и обучающиеся по параллелям на 20 сентября (по форме ОО-1)",
+    family="forms",
+    params=(REPORT_YEAR, *TERRITORY, ORG_TYPE),
+    columns=(
+        Column(key="grade", heading="Класс", type="str"),
+        Column(key="classes", heading="Классов", total=True),
+        Column(key="pupils", heading="Обучающихся", total=True),
+        Column(key="girls", heading="из них девочек", total=True),
+        Column(key="adapted", heading="в классах для обучающихся с ОВЗ", total=True),
+    ),
+    query=oo1,
+    chart=ChartSpec(kind="bar", x="grade", y=("pupils",)),
+    description="Отчётный год – год начала учебного года; срез на 20 сентября этого года.",
+)
+
+K85_GROUPS = ReportDefinition(
+    code="FORM_85K_GROUPS",
+    title="Группы ДОО по направленности и возрасту (по форме 85-К)",
+    family="forms",
+    params=(REPORT_YEAR, *TERRITORY),
+    columns=(
+        Column(key="orientation", heading="Направленность групп", type="str"),
+        *(
+            Column(key=f"band_{item.code}", heading=item.name, total=True)
+            for item in classifiers.items_of(classifiers.GROUP_AGE_BAND)
+        ),
+        Column(key="groups", heading="Всего групп", total=True),
+        Column(key="pupils", heading="Воспитанников", total=True),
+    ),
+    query=k85_groups,
+    chart=ChartSpec(
+        kind="stacked-bar",
+        x="orientation",
+        y=tuple(f"band_{item.code}" for item in classifiers.items_of(classifiers.GROUP_AGE_BAND)),
+    ),
+    description="Срез на 31 декабря отчётного года; учитываются группы, в которых есть воспитанники.",
+)
+
+K85_AGES = ReportDefinition(
+    code="FORM_85K_AGES",
+    title="Воспитанники ДОО по возрасту на 1 января (по форме 85-К)",
+    family="forms",
+    params=(REPORT_YEAR, *TERRITORY),
+    columns=(
+        Column(key="age", heading="Полных лет на 1 января следующего года", type="str"),
+        Column(key="pupils", heading="Воспитанников", total=True),
+        Column(key="girls", heading="из них девочек", total=True),
+        Column(key="foreign", heading="иностранных граждан и лиц без гражданства", total=True),
+    ),
+    query=k85_ages,
+    chart=ChartSpec(kind="bar", x="age", y=("pupils",)),
+    description="Воспитанники на 31 декабря отчётного года, возраст – полных лет на 1 января следующего года.",
+)
+
+REPORTS = (OO1, K85_GROUPS, K85_AGES)

@@ -1,0 +1,94 @@
+"""Migration of students in a date range: arrivals, departures, transfers, exits by reason.
+
+An arrival is an enrolment entered within the range, a departure one left within it; moves
+between classes or groups of the same organization (entry reason 4, exit reason 6) are neither.
+A transfer between municipalities compares the organization's municipality with that of the
+student's previous enrolment (for an arrival) or next enrolment (for a departure), by entry date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import Enrolment, Organization
+from reports.definition import Column
+from reports.query import Groupable, count_if
+
+ENTRY_TRANSFER = "2"
+ENTRY_INTERNAL = "4"
+EXIT_TRANSFER = "1"
+EXIT_EXPELLED = "2"
+EXIT_GRADUATED = "4"
+EXIT_INTERNAL = "6"
+EXIT_LEFT_REGION = ("3", "7")
+
+MOVEMENT_COLUMNS = (
+    Column(key="arrived", heading="Прибыло", total=True),
+    Column(key="arrived_transfer", heading="из них переводом из другой организации", total=True),
+    Column(key="arrived_other_municipality", heading="из них из другого муниципалитета", total=True),
+    Column(key="departed", heading="Выбыло", total=True),
+    Column(key="departed_transfer", heading="из них переводом в другую организацию", total=True),
+    Column(key="departed_other_municipality", heading="из них в другой муниципалитет", total=True),
+    Column(key="graduated", heading="Окончили обучение", total=True),
+    Column(key="expelled", heading="Отчислены", total=True),
+    Column(key="left_region", heading="Выбыли за пределы региона", total=True),
+    Column(key="other_exit", heading="Выбыли по иным основаниям", total=True),
+)
+
+
+def _neighbour_municipality(previous: bool) -> ColumnElement[Any]:
+    """The municipality of the student's previous (or next) enrolment, by entry date."""
+    other = aliased(Enrolment)
+    other_org = aliased(Organization)
+    order = other.entry_date.desc() if previous else other.entry_date.asc()
+    when = other.entry_date < Enrolment.entry_date if previous else other.entry_date > Enrolment.entry_date
+    return (
+        select(other_org.municipality_id)
+        .select_from(other)
+        .join(other_org, other_org.id == other.organization_id)
+        .where(other.student_id == Enrolment.student_id, when)
+        .order_by(order, other.id.desc() if previous else other.id.asc())
+        .limit(1)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+
+
+def movement_query(
+    group_by: tuple[Groupable, ...],
+    conditions: list[ColumnElement[bool]],
+    date_from: dt.date,
+    date_to: dt.date,
+) -> Select[Any]:
+    """Counts of ``MOVEMENT_COLUMNS`` per group; ``Organization`` is joined to ``Enrolment``."""
+    entered = and_(Enrolment.entry_date >= date_from, Enrolment.entry_date <= date_to)
+    left = and_(Enrolment.exit_date >= date_from, Enrolment.exit_date <= date_to)
+    arrived = and_(entered, Enrolment.entry_reason_code != ENTRY_INTERNAL)
+    departed = and_(left, Enrolment.exit_reason_code != EXIT_INTERNAL)
+    arrived_transfer = and_(entered, Enrolment.entry_reason_code == ENTRY_TRANSFER)
+    departed_transfer = and_(left, Enrolment.exit_reason_code == EXIT_TRANSFER)
+    named_exits = (EXIT_TRANSFER, EXIT_EXPELLED, EXIT_GRADUATED, EXIT_INTERNAL, *EXIT_LEFT_REGION)
+    return (
+        select(
+            *group_by,
+            count_if(arrived),
+            count_if(arrived_transfer),
+            count_if(and_(arrived_transfer, _neighbour_municipality(True) != Organization.municipality_id)),
+            count_if(departed),
+            count_if(departed_transfer),
+            count_if(and_(departed_transfer, _neighbour_municipality(False) != Organization.municipality_id)),
+            count_if(and_(left, Enrolment.exit_reason_code == EXIT_GRADUATED)),
+            count_if(and_(left, Enrolment.exit_reason_code == EXIT_EXPELLED)),
+            count_if(and_(left, Enrolment.exit_reason_code.in_(EXIT_LEFT_REGION))),
+            count_if(and_(left, Enrolment.exit_reason_code.not_in(named_exits))),
+        )
+        .select_from(Enrolment)
+        .join(Organization, Organization.id == Enrolment.organization_id)
+        .where(or_(entered, left), *conditions)
+        .group_by(*group_by)
+    )

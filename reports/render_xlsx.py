@@ -1,0 +1,73 @@
+"""Excel rendering (openpyxl): title, parameters, bold frozen header with a filter, totals, formats."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from reports.definition import Cell, Column, ReportResult
+from reports.formatting import generated_line
+
+NUMBER_FORMATS = {"int": "#,##0", "float": "0.00", "percent": "0.00", "str": "@"}
+HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+MAX_WIDTH = 60
+
+
+def render_xlsx(result: ReportResult) -> bytes:
+    """The report as an .xlsx workbook with one sheet."""
+    definition = result.definition
+    workbook = Workbook()
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
+    sheet.title = definition.code[:31]
+    sheet.append([definition.title])
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    for spec in definition.params:
+        sheet.append([f"{spec.label}: {spec.display(result.params.get(spec.name))}"])
+    if definition.description:
+        sheet.append([definition.description])
+    sheet.append([generated_line(result.generated_at)])
+    sheet.append([])
+    header_row = sheet.max_row + 1
+    sheet.append([column.heading for column in definition.columns])
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    for row in result.rows:
+        _append(sheet, row, definition.columns, bold=False)
+    last_data_row = sheet.max_row
+    if result.totals is not None:
+        _append(sheet, result.totals, definition.columns, bold=True)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    last_column = get_column_letter(len(definition.columns))
+    sheet.auto_filter.ref = f"A{header_row}:{last_column}{max(last_data_row, header_row)}"
+    _widths(sheet, result)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _append(sheet: Worksheet, row: tuple[Cell, ...], columns: tuple[Column, ...], *, bold: bool) -> None:
+    sheet.append(list(row))
+    for cell, column in zip(sheet[sheet.max_row], columns, strict=True):
+        cell.number_format = NUMBER_FORMATS[column.type]
+        cell.border = BORDER
+        if bold:
+            cell.font = Font(bold=True)
+
+
+def _widths(sheet: Worksheet, result: ReportResult) -> None:
+    for index, column in enumerate(result.definition.columns):
+        values = [row[index] for row in result.rows]
+        longest = max((len(str(value)) for value in values if value is not None), default=0)
+        heading = max(len(word) for word in column.heading.split()) if column.heading else 0
+        width = max(longest + 2, heading + 2, min(len(column.heading), 18), 8)
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(width, MAX_WIDTH)
