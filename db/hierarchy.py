@@ -8,7 +8,7 @@ rewrites only the pairs that cross the subtree's border, in the caller's transac
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Select, and_, delete, exists, insert, literal, select
+from sqlalchemy import Integer, Select, and_, delete, exists, insert, literal, select, true
 from sqlalchemy.orm import Session, aliased
 
 from db.models import OrgUnit, OrgUnitClosure
@@ -73,9 +73,10 @@ def move(session: Session, unit_id: int, new_parent_id: int | None) -> None:
         session.execute(
             insert(OrgUnitClosure).from_select(
                 ["ancestor_id", "descendant_id", "depth"],
-                select(above.ancestor_id, inner.descendant_id, above.depth + inner.depth + 1).where(
-                    above.descendant_id == new_parent_id, inner.ancestor_id == unit_id
-                ),
+                select(above.ancestor_id, inner.descendant_id, above.depth + inner.depth + 1)
+                .select_from(above)
+                .join(inner, true())  # every ancestor of the new parent × every member of the subtree
+                .where(above.descendant_id == new_parent_id, inner.ancestor_id == unit_id),
             )
         )
     unit.parent_id = new_parent_id
