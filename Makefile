@@ -21,6 +21,7 @@ run: $(STAMP)
 	mkdir -p var
 	KONTINGENT_DATABASE_URL=$(DB_URL) $(BIN)/kontingent initdb
 	KONTINGENT_DATABASE_URL=$(DB_URL) $(BIN)/kontingent demo --students $(DEMO_STUDENTS) --if-empty
+	KONTINGENT_DATABASE_URL=$(DB_URL) $(BIN)/kontingent demo-accounts --base-url http://$(BIND)
 	KONTINGENT_DATABASE_URL=$(DB_URL) $(BIN)/kontingent serve --bind $(BIND)
 
 test: $(STAMP) lint typecheck pytest
