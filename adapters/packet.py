@@ -92,10 +92,15 @@ _BY_ROW_TAG = {qname(section.row): section for section in SECTIONS}
 
 
 @cache
+def _schema_document() -> etree._ElementTree:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.parse(str(schema_path(SCHEMA_FILE)), parser)
+
+
+@cache
 def packet_schema() -> etree.XMLSchema:
     """The compiled packet schema (loaded once, from the package, never from the network)."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(schema_path(SCHEMA_FILE)), parser))
+    return etree.XMLSchema(_schema_document())
 
 
 def _issues(log: Any) -> tuple[SchemaIssue, ...]:
@@ -216,6 +221,8 @@ def iter_packet(
 
 def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Iterator[MappedChunk]:
     tags = [qname("Packet"), qname(ORGANIZATION), *_BY_ROW_TAG]
+    # lxml reports streaming schema violations through the thread's global error log: start it empty
+    etree.clear_error_log()
     events = etree.iterparse(
         _NoDoctype(stream),
         events=("start", "end"),
@@ -229,8 +236,11 @@ def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Itera
         remove_pis=True,
     )
     chunker: _Chunker | None = None
+    complete = False
+    line = 0
     try:
         for event, element in events:
+            line = element.sourceline or line
             if event == "start":
                 if chunker is None:
                     header, errors = read_header(element)
@@ -238,14 +248,24 @@ def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Itera
                     if errors:
                         yield MappedChunk(header=header, section="Packet", records=(), errors=tuple(errors))
                 continue
-            if chunker is None or element.tag == qname("Packet"):
+            if chunker is None:
+                continue
+            if element.tag == qname("Packet"):
+                complete = True
                 continue
             yield from chunker.add(element)
             _release(element)
     except etree.XMLSyntaxError as exc:
-        if validate and exc.error_log and any(entry.domain_name.startswith("SCHEMAS") for entry in exc.error_log):
-            raise PacketSchemaError(_issues(exc.error_log)) from exc
-        raise UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {exc.lineno}") from exc
+        violations = [entry for entry in exc.error_log if entry.domain_name == "SCHEMASV"]
+        if violations:
+            raise PacketSchemaError(
+                tuple(SchemaIssue(line=entry.line or line, message=entry.message) for entry in violations)
+            ) from exc
+        raise UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {exc.lineno or line}") from exc
+    if not complete:
+        # lxml's iterparse with a schema and resolve_entities=False can stop at a truncated document
+        # without raising: the closing tag of the root is the proof that the whole document was read
+        raise UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")
     if chunker is not None:
         yield from chunker.flush()
 
