@@ -194,11 +194,6 @@ def normalize_oktmo(value: str) -> str:
     return digits
 
 
-def oktmo_municipality(code: str) -> str:
-    """The 8-digit municipality part of a normalised ОКТМО code."""
-    return code[:8]
-
-
 # --- identity documents ------------------------------------------------------------------------
 
 _ROMAN_LOOKALIKES = str.maketrans({"1": "I", "У": "V", "Х": "X", "Л": "L", "С": "C", "І": "I"})
