@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from spyne import ServiceBase
 
+from kontingent_ws.services.administration import AdministrationService
 from kontingent_ws.services.service_info import ServiceInfoService
 from kontingent_ws.types.common import contract_namespace
 
@@ -42,4 +43,5 @@ class Contract:
 
 CONTRACTS: tuple[Contract, ...] = (
     Contract(name="ServiceInfo", services=(ServiceInfoService,)),
+    Contract(name="Administration", services=(AdministrationService,)),
 )
