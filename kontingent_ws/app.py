@@ -20,11 +20,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from lxml import etree
 from spyne import Application
 from spyne.protocol.soap import Soap11
-from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.safexml import parse_bytes
 from db.engine import make_engine, make_session_factory
-from kontingent_ws.call import REQUEST_ID_KEY, Authenticator, CallLifecycle, RefuseEveryCall
+from kontingent_ws.call import REQUEST_ID_KEY, Authenticator, CallLifecycle, RefuseEveryCall, SessionFactory
 from kontingent_ws.health import probe
 from kontingent_ws.registry import CONTRACTS, Contract
 from kontingent_ws.settings import Settings
@@ -60,7 +59,6 @@ class ContractApplication(Application):
             out_protocol=Soap11(),
         )
         self.lifecycle = lifecycle
-        self.event_manager.add_listener("method_call", lifecycle.open)
         self.event_manager.add_listener("method_context_closed", lifecycle.close)
 
     def call_wrapper(self, ctx: Any) -> Any:
@@ -129,7 +127,7 @@ def resolve_authenticator(settings: Settings, authenticator: Authenticator | Non
 class KontingentWsgi:
     """Routes requests to the contract endpoints, the WSDLs and the health probe."""
 
-    def __init__(self, *, endpoints: Mapping[str, Endpoint], session_factory: sessionmaker[Session]):
+    def __init__(self, *, endpoints: Mapping[str, Endpoint], session_factory: SessionFactory):
         self.endpoints = dict(endpoints)
         self.session_factory = session_factory
 
@@ -182,7 +180,7 @@ def _mount(contract: Contract, lifecycle: CallLifecycle, settings: Settings) -> 
 def make_app(
     settings: Settings | None = None,
     *,
-    session_factory: sessionmaker[Session] | None = None,
+    session_factory: SessionFactory | None = None,
     authenticator: Authenticator | None = None,
     contracts: tuple[Contract, ...] = CONTRACTS,
 ) -> KontingentWsgi:

@@ -1,9 +1,9 @@
 """What one SOAP call carries through the service, and its life: session, authentication, faults.
 
-A call is opened on Spyne's ``method_call`` event (a new database session), runs the service
-method inside :meth:`CallLifecycle.run` (authenticate, call, commit; roll back on any error and
-turn the error into a SOAP fault), and is closed on ``method_context_closed`` (the session is
-closed even when the reply could not be written).
+A call is opened right after Spyne's ``method_call`` event, in the application's
+``call_wrapper`` (:meth:`CallLifecycle.run`: a new database session, authentication, the service
+method, commit; roll back on any error and turn the error into a SOAP fault), and is closed on
+``method_context_closed`` (the session is closed even when the reply could not be written).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lxml import etree
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kontingent_ws.errors import AuthenticationError
 from kontingent_ws.services.faults import to_fault
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from kontingent_ws.registry import Contract
 
 logger = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], Session]
+"""Makes a new session (a ``sessionmaker`` or anything called the same way)."""
 
 REQUEST_ID_KEY = "kontingent.request_id"
 """WSGI environ key under which the request id of the current HTTP request is kept."""
@@ -91,36 +94,38 @@ class CallLifecycle:
     """All served contracts (handed to every call)."""
     settings: Settings
     """Runtime settings."""
-    session_factory: sessionmaker[Session]
+    session_factory: SessionFactory
     """Makes the one session of each call."""
     authenticator: Authenticator | None
     """Runs before every operation; ``None`` only when ``settings.auth_enabled`` is off."""
 
-    def open(self, ctx: Any) -> None:
-        """``method_call`` event: create the call context with a new session."""
-        environ = environ_of(ctx)
-        ctx.udc = CallContext(
-            request_id=request_id_of(environ),
-            session=self.session_factory(),
-            client_address=str(environ.get("REMOTE_ADDR", "")) if environ else "",
-            contract=self.contract.name,
-            operation=str(ctx.descriptor.name),
-            envelope=ctx.in_document if isinstance(ctx.in_document, etree._Element) else None,
-            settings=self.settings,
-            contracts=self.contracts,
-        )
-
     def run(self, ctx: Any, invoke: Callable[[Any], Any]) -> Any:
-        """Authenticate, invoke the service method, commit; roll back and raise a fault on error."""
-        call: CallContext = ctx.udc
+        """Open the call, authenticate, invoke the service method, commit; on any error roll back
+        and raise the mapped fault. Runs as the application's ``call_wrapper``, right after
+        Spyne's ``method_call`` event, so that even a failure to open a session is mapped."""
+        environ = environ_of(ctx)
+        request_id = request_id_of(environ)
+        call: CallContext | None = None
         try:
+            call = ctx.udc = CallContext(
+                request_id=request_id,
+                session=self.session_factory(),
+                client_address=str(environ.get("REMOTE_ADDR", "")) if environ else "",
+                contract=self.contract.name,
+                operation=str(ctx.descriptor.name),
+                envelope=ctx.in_document if isinstance(ctx.in_document, etree._Element) else None,
+                settings=self.settings,
+                contracts=self.contracts,
+            )
             if self.authenticator is not None:
                 call.caller = self.authenticator.authenticate(call)
             result = invoke(ctx)
             call.session.commit()
         except Exception as exc:
-            _roll_back(call)
-            raise to_fault(exc, request_id=call.request_id, where=f"{call.contract}.{call.operation}") from None
+            if call is not None:
+                _roll_back(call)
+            where = f"{self.contract.name}.{ctx.descriptor.name}"
+            raise to_fault(exc, request_id=request_id, where=where) from None
         return result
 
     def close(self, ctx: Any) -> None:

@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kontingent_ws.commands.serve",
     "kontingent_ws.commands.wsdl",
     "kontingent_ws.commands.accounts",
+    "kontingent_ws.commands.smev",
     "kontingent_ws.commands.report",
 )
 """Modules with a ``register(subparsers)`` function, in the order ``--help`` lists them."""

@@ -35,3 +35,5 @@ loglevel = os.environ.get("KONTINGENT_LOG_LEVEL", "info")
 # Method, path and query, status, size, time and the request id: never bodies or SOAP headers.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 proc_name = "kontingent-ws"
+# No runtime control socket: one less way in, and several instances per host do not share a path.
+control_socket_disable = True

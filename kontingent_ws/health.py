@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class Health:
         return json.dumps(body).encode("utf-8")
 
 
-def probe(session_factory: sessionmaker[Session]) -> Health:
+def probe(session_factory: Callable[[], Session]) -> Health:
     """Run ``SELECT 1`` in a fresh session; any database error means unreachable."""
     with session_factory() as session:
         backend = session.get_bind().dialect.name

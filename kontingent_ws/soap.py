@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lxml import etree
+from spyne.const.http import HTTP_500
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
@@ -28,6 +29,7 @@ from kontingent_ws.call import environ_of, request_id_of
 from kontingent_ws.errors import KontingentError, SchemaError, XmlInputError
 from kontingent_ws.services.faults import to_fault
 
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP11_MEDIA_TYPE = "text/xml"
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
@@ -80,6 +82,15 @@ def read_limited(chunks: Iterable[bytes], *, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
+def check_envelope(root: etree._Element) -> None:
+    """A SOAP 1.1 envelope whose Body holds exactly one element (document/literal wrapped)."""
+    if root.tag != f"{{{SOAP11_ENV}}}Envelope":
+        raise XmlInputError("Документ не является конвертом SOAP 1.1", detail="envelope")
+    bodies = root.findall(f"{{{SOAP11_ENV}}}Body")
+    if len(bodies) != 1 or len([child for child in bodies[0] if isinstance(child.tag, str)]) != 1:
+        raise XmlInputError("Тело SOAP-конверта должно содержать ровно один элемент запроса", detail="body")
+
+
 class HardenedSoap11(Soap11):
     """Spyne's SOAP 1.1 input protocol with the project's limits and safe parser."""
 
@@ -101,6 +112,7 @@ class HardenedSoap11(Soap11):
                 check_http_request(environ, max_bytes=self.max_bytes)
             body = read_limited(ctx.in_string, max_bytes=self.max_bytes)
             root = parse_bytes(body, max_bytes=self.max_bytes, max_depth=self.max_depth)
+            check_envelope(root)
         except (KontingentError, UnsafeXml) as exc:
             raise to_fault(exc, request_id=request_id_of(environ)) from None
         # No id table: SOAP-encoding href resolution (an amplification vector) stays off.
@@ -144,6 +156,19 @@ class HardenedWsgiApplication(WsgiApplication):
             return
         if ctx.in_error is not None:
             self._refuse(ctx, ctx.in_error)
+
+    def get_out_string(self, ctx: Any) -> None:
+        """Serialize the answer; if that fails, answer the mapped fault instead (HTTP 500)."""
+        try:
+            super().get_out_string(ctx)
+        except Exception as exc:
+            if ctx.out_error is not None:
+                raise
+            ctx.out_error = to_fault(exc, request_id=request_id_of(environ_of(ctx)), where="serialize")
+            ctx.out_object = None
+            ctx.out_document = ctx.out_body_doc = ctx.out_header_doc = None
+            ctx.transport.resp_code = HTTP_500
+            super().get_out_string(ctx)
 
     @staticmethod
     def _refuse(ctx: Any, exc: BaseException) -> None:

@@ -9,6 +9,7 @@ request id, its traceback going to the log. The request body never reaches the l
 from __future__ import annotations
 
 import logging
+import traceback
 
 from spyne import Fault
 from spyne.error import (
@@ -95,8 +96,6 @@ def _is_database_unavailable(exc: BaseException) -> bool:
 
 
 def _log(error: KontingentError, exc: BaseException, *, request_id: str, where: str) -> None:
-    if isinstance(exc, sa_exc.StatementError):
-        exc.hide_parameters = True
     place = where or "-"
     if isinstance(error, ServiceUnavailable):
         logger.warning(
@@ -105,11 +104,32 @@ def _log(error: KontingentError, exc: BaseException, *, request_id: str, where: 
         )
     elif error.code.startswith("Server"):
         logger.error(
-            "internal error request_id=%s at=%s exception=%s",
-            request_id, place, type(exc).__name__, exc_info=exc,
+            "internal error request_id=%s at=%s exception=%s\n%s",
+            request_id, place, type(exc).__name__, redacted_traceback(exc),
         )
     else:
         logger.info(
             "fault %s request_id=%s at=%s field=%s",
             error.code, request_id, place, error.field or "-",
         )
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` and its causes with every exception message withheld.
+
+    Messages of foreign exceptions may quote request values or database rows (a unique-key
+    violation names the key); only the project's own messages, written for people, are kept.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    lines: list[str] = []
+    for error in reversed(chain):
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_tb(error.__traceback__))
+        kind = f"{type(error).__module__}.{type(error).__qualname__}"
+        message = error.message if isinstance(error, KontingentError) else "<сообщение скрыто>"
+        lines.append(f"{kind}: {message}\n")
+    return "".join(lines)
