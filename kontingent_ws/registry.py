@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from spyne import ServiceBase
 
 from kontingent_ws.services.administration import AdministrationService
+from kontingent_ws.services.authorities import AuthoritiesService
+from kontingent_ws.services.organizations import OrganizationsService
 from kontingent_ws.services.service_info import ServiceInfoService
+from kontingent_ws.services.students import StudentsService
 from kontingent_ws.types.common import contract_namespace
 
 WS_PREFIX = "/ws/"
@@ -44,4 +47,7 @@ class Contract:
 CONTRACTS: tuple[Contract, ...] = (
     Contract(name="ServiceInfo", services=(ServiceInfoService,)),
     Contract(name="Administration", services=(AdministrationService,)),
+    Contract(name="Students", services=(StudentsService,)),
+    Contract(name="Organizations", services=(OrganizationsService,)),
+    Contract(name="Authorities", services=(AuthoritiesService,)),
 )
