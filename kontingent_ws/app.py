@@ -75,16 +75,36 @@ class Endpoint:
 
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+XS_NS = "http://www.w3.org/2001/XMLSchema"
 
 
 def publishable_wsdl(generated: bytes) -> bytes:
     """Spyne's WSDL made WS-I friendly and stable: no ``parameterOrder`` (it names the element,
-    not the part ``parameters``; document style does not use it), addresses on the placeholder
-    host, pretty-printed."""
+    not the part ``parameters``; document style does not use it), schema components in a fixed
+    order (Spyne's depends on hashing), addresses on the placeholder host, pretty-printed."""
     root = parse_bytes(generated)
     for port_operation in root.iterfind(f"{{{WSDL_NS}}}portType/{{{WSDL_NS}}}operation"):
         port_operation.attrib.pop("parameterOrder", None)
+    for types in root.iterfind(f"{{{WSDL_NS}}}types"):
+        _sort_children(types, key=lambda schema: schema.get("targetNamespace", ""))
+        for schema in types:
+            _sort_children(schema, key=_schema_component_key)
     return normalize_wsdl(etree.tostring(root))
+
+
+_SCHEMA_COMPONENT_ORDER = {f"{{{XS_NS}}}{name}": rank for rank, name in enumerate(
+    ("annotation", "import", "include", "simpleType", "complexType", "group", "attributeGroup", "element", "attribute")
+)}
+
+
+def _schema_component_key(component: etree._Element) -> tuple[int, str]:
+    """Spyne emits global schema components in hash order; sort them by kind, then name."""
+    rank = _SCHEMA_COMPONENT_ORDER.get(str(component.tag), len(_SCHEMA_COMPONENT_ORDER))
+    return rank, component.get("name") or component.get("namespace") or ""
+
+
+def _sort_children(parent: etree._Element, *, key: Callable[[etree._Element], Any]) -> None:
+    parent[:] = sorted(parent, key=key)
 
 
 def normalize_wsdl(document: bytes) -> bytes:
