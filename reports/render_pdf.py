@@ -106,7 +106,7 @@ def _table(pdf: FPDF, result: ReportResult, widths: list[int]) -> None:
 
 
 def _chart(pdf: FPDF, result: ReportResult) -> None:
-    image = render_chart(result, "png", dpi=150)
+    image = render_chart(result, "png", dpi=120)
     width = min(pdf.epw, 250.0)
     height = width * 5.5 / 10.0
     if pdf.get_y() + height + 4 > pdf.page_break_trigger:

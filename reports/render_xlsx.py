@@ -26,38 +26,38 @@ def render_xlsx(result: ReportResult) -> bytes:
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)
     sheet.title = definition.code[:31]
-    sheet.append([definition.title])
-    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
-    for spec in definition.params:
-        sheet.append([f"{spec.label}: {spec.display(result.params.get(spec.name))}"])
+    lines = [definition.title]
+    lines += [f"{spec.label}: {spec.display(result.params.get(spec.name))}" for spec in definition.params]
     if definition.description:
-        sheet.append([definition.description])
-    sheet.append([generated_line(result.generated_at)])
-    sheet.append([])
-    header_row = sheet.max_row + 1
-    sheet.append([column.heading for column in definition.columns])
-    for cell in sheet[header_row]:
+        lines.append(definition.description)
+    lines.append(generated_line(result.generated_at))
+    for number, line in enumerate(lines, start=1):
+        sheet.cell(row=number, column=1, value=line)
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    header_row = len(lines) + 2
+    for index, column in enumerate(definition.columns, start=1):
+        cell = sheet.cell(row=header_row, column=index, value=column.heading)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    for row in result.rows:
-        _append(sheet, row, definition.columns, bold=False)
-    last_data_row = sheet.max_row
+    for offset, row in enumerate(result.rows, start=1):
+        _write(sheet, header_row + offset, row, definition.columns, bold=False)
+    last_data_row = header_row + len(result.rows)
     if result.totals is not None:
-        _append(sheet, result.totals, definition.columns, bold=True)
+        _write(sheet, last_data_row + 1, result.totals, definition.columns, bold=True)
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
     last_column = get_column_letter(len(definition.columns))
-    sheet.auto_filter.ref = f"A{header_row}:{last_column}{max(last_data_row, header_row)}"
+    sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_data_row}"
     _widths(sheet, result)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _append(sheet: Worksheet, row: tuple[Cell, ...], columns: tuple[Column, ...], *, bold: bool) -> None:
-    sheet.append(list(row))
-    for cell, column in zip(sheet[sheet.max_row], columns, strict=True):
+def _write(sheet: Worksheet, number: int, row: tuple[Cell, ...], columns: tuple[Column, ...], *, bold: bool) -> None:
+    for index, (value, column) in enumerate(zip(row, columns, strict=True), start=1):
+        cell = sheet.cell(row=number, column=index, value=value)
         cell.number_format = NUMBER_FORMATS[column.type]
         cell.border = BORDER
         if bold:
