@@ -46,4 +46,22 @@ EVERY_AUTHENTICATED = {c: OK for c in CALLERS if c != "anonymous"}
 
 ROWS: list[Row] = [
     Row(contract="ServiceInfo", operation="GetServiceInfo", expect=EVERY_AUTHENTICATED, note="everyone authenticated"),
+    Row(
+        contract="EpguPerformance",
+        operation="GetPerformance",
+        params=lambda region, caller: {
+            "Pupil": {"Snils": "11223344595"},
+            "Applicant": {"PupilHimself": {}},
+            "Period": {"SchoolYear": 2024},
+        },
+        expect={"admin": OK, "epgu": OK},
+        note="consumer systems granted the contract and the system administrator; a refusal is an answer",
+    ),
+    Row(
+        contract="ChangeFeed",
+        operation="GetChanges",
+        params=lambda region, caller: {"SinceVersion": 0, "PageSize": 10},
+        expect={"admin": OK, "epgu": OK},
+        note="consumer systems granted the contract and the system administrator",
+    ),
 ]

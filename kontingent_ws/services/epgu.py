@@ -1,0 +1,148 @@
+"""The EpguPerformance contract: ``GetPerformance(Pupil, Applicant, Period)`` → ``PerformanceResponse``.
+
+A refusal is an answer (``PerformanceResponse/Refusal`` with code, reason and Russian text), as
+in the SMEV form of the service; faults are only for callers that may not call at all and for
+broken requests. Thin: unpack, call the use case, pack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spyne import ServiceBase
+
+from kontingent_ws.services.base import call_of, operation
+from kontingent_ws.types import epgu as wire
+from kontingent_ws.usecases import epgu_model as model
+from kontingent_ws.usecases.epgu import performance_for_call
+
+
+class EpguPerformanceService(ServiceBase):
+    """Сведения о текущей успеваемости обучающегося (электронный дневник) для ЕПГУ."""
+
+    @operation(
+        wire.PupilQuery.customize(min_occurs=1, nillable=False),
+        wire.Applicant.customize(min_occurs=1, nillable=False),
+        wire.PeriodQuery.customize(min_occurs=1, nillable=False),
+        _returns=wire.PerformanceResponse.customize(min_occurs=1, nillable=False),
+        _out_variable_name="PerformanceResponse",
+    )
+    def GetPerformance(
+        ctx: Any, Pupil: wire.PupilQuery, Applicant: wire.Applicant, Period: wire.PeriodQuery
+    ) -> wire.PerformanceResponse:
+        result = performance_for_call(call_of(ctx), to_query(Pupil, Applicant, Period))
+        return to_wire(result)
+
+
+def _person(source: Any) -> model.PersonData | None:
+    if source.LastName is None or source.BirthDate is None:
+        return None
+    return model.PersonData(
+        last_name=source.LastName,
+        first_name=source.FirstName or "",
+        middle_name=source.MiddleName,
+        birth_date=source.BirthDate,
+    )
+
+
+def to_query(pupil: wire.PupilQuery, applicant: wire.Applicant, period: wire.PeriodQuery) -> model.PerformanceQuery:
+    """The plain query of the SOAP parameters."""
+    rep = applicant.Representative
+    representative = None
+    if rep is not None:
+        doc = rep.IdentityDocument
+        representative = model.RepresentativeRef(
+            snils=rep.Snils,
+            person=_person(rep),
+            document=None
+            if doc is None
+            else model.DocumentRef(type_code=doc.TypeCode, series=doc.Series, number=doc.Number),
+        )
+    elif applicant.PupilHimself is None:
+        representative = model.RepresentativeRef()  # neither: refused as an incomplete request
+    return model.PerformanceQuery(
+        pupil=model.PupilRef(snils=pupil.Snils, person=_person(pupil)),
+        representative=representative,
+        school_year=period.SchoolYear,
+        date_from=period.DateFrom,
+        date_to=period.DateTo,
+    )
+
+
+def _mark(mark: model.Mark) -> wire.Mark:
+    return wire.Mark(Scale=mark.scale, Value=mark.value, NumericValue=mark.numeric, Text=mark.text)
+
+
+def _subject(subject: model.SubjectPerformance) -> wire.Subject:
+    return wire.Subject(
+        Name=subject.name,
+        BaseSubjectCode=subject.base_subject_code,
+        BaseSubjectName=subject.base_subject_name,
+        DiaryMark=[
+            wire.DiaryMark(
+                Date=m.date,
+                Mark=_mark(m.mark),
+                Weight=m.weight,
+                ControlForm=None
+                if m.control_form_code is None
+                else wire.ControlForm(Code=m.control_form_code, Name=m.control_form_name or m.control_form_code),
+                Comment=m.comment,
+            )
+            for m in subject.diary_marks
+        ],
+        PeriodMark=[
+            wire.PeriodMark(
+                SchoolYear=m.school_year, PeriodKind=m.period_kind, PeriodNumber=m.period_number, Mark=_mark(m.mark)
+            )
+            for m in subject.period_marks
+        ],
+        AnnualMark=[wire.YearMark(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.annual_marks],
+        FinalMark=[wire.YearMark(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.final_marks],
+    )
+
+
+def _education(education: model.EducationPerformance) -> wire.Education:
+    org, cls = education.organization, education.class_info
+    return wire.Education(
+        Organization=wire.Organization(
+            Id=org.id, FullName=org.full_name, ShortName=org.short_name, Inn=org.inn, Ogrn=org.ogrn
+        ),
+        Class=None if cls is None else wire.ClassInfo(Name=cls.name, Grade=cls.grade, SchoolYear=cls.school_year),
+        StudyPeriod=[
+            wire.StudyPeriod(
+                SchoolYear=p.school_year,
+                Kind=p.kind,
+                Number=p.number,
+                Name=p.name,
+                StartDate=p.start_date,
+                EndDate=p.end_date,
+            )
+            for p in education.study_periods
+        ],
+        Subject=[_subject(s) for s in education.subjects],
+    )
+
+
+def to_wire(result: model.PerformanceResult) -> wire.PerformanceResponse:
+    """The SOAP answer of a result."""
+    if result.refusal is not None:
+        refusal = result.refusal
+        return wire.PerformanceResponse(
+            Refusal=wire.Refusal(Code=refusal.code, Reason=refusal.reason, Message=refusal.message)
+        )
+    performance = result.performance
+    assert performance is not None
+    pupil = performance.pupil
+    return wire.PerformanceResponse(
+        Performance=wire.Performance(
+            Pupil=wire.Pupil(
+                LastName=pupil.last_name,
+                FirstName=pupil.first_name,
+                MiddleName=pupil.middle_name,
+                BirthDate=pupil.birth_date,
+            ),
+            DateFrom=performance.date_from,
+            DateTo=performance.date_to,
+            Education=[_education(e) for e in performance.educations],
+        )
+    )
