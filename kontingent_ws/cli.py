@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "kontingent_ws.commands.initdb",
+    "kontingent_ws.commands.demo",
     "kontingent_ws.commands.serve",
     "kontingent_ws.commands.wsdl",
     "kontingent_ws.commands.accounts",
