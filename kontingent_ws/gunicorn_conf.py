@@ -22,6 +22,9 @@ wsgi_app = "kontingent_ws.app:make_app()"
 bind = [os.environ.get("KONTINGENT_BIND", "127.0.0.1:8080")]
 workers = int(os.environ.get("KONTINGENT_WORKERS") or default_workers())
 worker_class = "sync"
+# The application (every contract's WSDL) is built once in the master and shared by forking;
+# make_app opens no database connection, so no connection crosses the fork.
+preload_app = True
 timeout = int(os.environ.get("KONTINGENT_TIMEOUT") or 120)
 graceful_timeout = 30
 keepalive = 5
