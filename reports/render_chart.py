@@ -34,7 +34,10 @@ def render_chart(result: ReportResult, fmt: str = "png", *, dpi: int = 100) -> b
         figure = Figure(figsize=SIZE_INCHES)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        labels = [textwrap.fill(str(value), 22) for value in result.column_values(spec.x)]
+        values = [str(value) for value in result.column_values(spec.x)]
+        rotate = len(values) > 8
+        width = 24 if rotate else max(10, 110 // max(len(values), 1))
+        labels = [textwrap.fill(value, width, break_long_words=False) for value in values]
         series = [
             (result.definition.columns[result.definition.column_index(key)].heading, _numbers(result, key))
             for key in spec.y
@@ -51,7 +54,8 @@ def render_chart(result: ReportResult, fmt: str = "png", *, dpi: int = 100) -> b
         if labels and len(series) > 1:
             axes.legend(loc="best")
         axes.grid(axis="y", alpha=0.3)
-        if labels and (len(labels) > 6 or max(len(label) for label in labels) > 12):
+        axes.tick_params(axis="x", labelsize=8)
+        if rotate:
             for tick in axes.get_xticklabels():
                 tick.set_rotation(30)
                 tick.set_horizontalalignment("right")
