@@ -12,6 +12,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kontingent_ws.commands.initdb",
     "kontingent_ws.commands.demo",
     "kontingent_ws.commands.serve",
+    "kontingent_ws.commands.worker",
     "kontingent_ws.commands.wsdl",
     "kontingent_ws.commands.accounts",
     "kontingent_ws.commands.smev",

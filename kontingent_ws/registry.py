@@ -10,6 +10,7 @@ from kontingent_ws.services.administration import AdministrationService
 from kontingent_ws.services.authorities import AuthoritiesService
 from kontingent_ws.services.changefeed import ChangeFeedService
 from kontingent_ws.services.epgu import EpguPerformanceService
+from kontingent_ws.services.intake import IntakeService
 from kontingent_ws.services.organizations import OrganizationsService
 from kontingent_ws.services.service_info import ServiceInfoService
 from kontingent_ws.services.students import StudentsService
@@ -54,4 +55,5 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(name="Students", services=(StudentsService,)),
     Contract(name="Organizations", services=(OrganizationsService,)),
     Contract(name="Authorities", services=(AuthoritiesService,)),
+    Contract(name="Intake", services=(IntakeService,)),
 )

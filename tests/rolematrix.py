@@ -64,4 +64,24 @@ ROWS: list[Row] = [
         expect={"admin": OK, "epgu": OK},
         note="consumer systems granted the contract and the system administrator",
     ),
+    Row(
+        contract="Intake",
+        operation="SubmitPacket",
+        params=lambda region, caller: {"PacketXml": b'<Packet xmlns="urn://kontingent-region.ru/packet/1.0.0"/>'},
+        expect={
+            "admin": "Client.Signature: Пакет не подписан: элемент ds:Signature отсутствует",
+            "provider": "Client.Signature: Пакет не подписан: элемент ds:Signature отсутствует",
+        },
+        note="provider systems and the system administrator (LOAD_XML); an unsigned packet is then refused",
+    ),
+    Row(
+        contract="Intake",
+        operation="GetPacketStatus",
+        params=lambda region, caller: {"ReceiptId": "00000000-0000-0000-0000-000000000000"},
+        expect=dict.fromkeys(
+            ("admin", "ministry", "north_admin", "north_school", "provider"),
+            "Client.NotFound: Квитанция 00000000-0000-0000-0000-000000000000 не найдена",
+        ),
+        note="senders of packets (LOAD_XML) and of Excel files (LOAD_EXCEL); consumers are refused",
+    ),
 ]

@@ -1,0 +1,73 @@
+"""``kontingent worker [--once] [--poll-seconds N] [--stale-seconds N]``: load queued packets.
+
+Any number of workers on any hosts share the queue (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
+A worker that dies mid-packet leaves nothing of it applied; its job is taken over once its
+heartbeat is older than ``--stale-seconds``.
+
+For the crash tests only: ``KONTINGENT_WORKER_PAUSE_AFTER_CHUNKS=N`` with
+``KONTINGENT_WORKER_PAUSE_FILE=path`` makes the worker, after writing N slices of a packet (not
+committed), create that file and wait until it is killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from db.engine import make_engine, make_session_factory
+from kontingent_ws.settings import Settings
+from kontingent_ws.usecases.intake.apply import AfterChunk
+from kontingent_ws.usecases.intake.work import WorkerConfig, run_one, worker_name
+
+PAUSE_AFTER = "KONTINGENT_WORKER_PAUSE_AFTER_CHUNKS"
+PAUSE_FILE = "KONTINGENT_WORKER_PAUSE_FILE"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("worker", help="загружать полученные пакеты из очереди")
+    parser.add_argument("--once", action="store_true", help="обработать одно задание и завершиться")
+    parser.add_argument("--poll-seconds", type=float, default=2.0, help="пауза при пустой очереди, секунд")
+    parser.add_argument("--stale-seconds", type=float, default=300.0,
+                        help="задание без отметки активности дольше этого срока перезапускается, секунд")
+    parser.set_defaults(handler=run)
+
+
+def pause_point() -> AfterChunk | None:
+    """The test pause point from the environment, if set."""
+    after, marker = os.environ.get(PAUSE_AFTER), os.environ.get(PAUSE_FILE)
+    if not after or not marker:
+        return None
+    limit = int(after)
+
+    def pause(written: int) -> None:
+        if written == limit:
+            Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+            while True:
+                time.sleep(1)
+
+    return pause
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url, hide_parameters=True)
+    factory = make_session_factory(engine)
+    config = WorkerConfig(
+        name=worker_name(),
+        stale_after=dt.timedelta(seconds=args.stale_seconds),
+        heartbeat_seconds=max(args.stale_seconds / 5, 0.5),
+    )
+    hook = pause_point()
+    try:
+        while True:
+            worked = run_one(factory, settings, config, after_chunk=hook)
+            if args.once:
+                return 0
+            if not worked:
+                time.sleep(args.poll_seconds)
+    finally:
+        engine.dispose()

@@ -1,0 +1,57 @@
+"""Writing a packet's slices: each section to its writer, in one transaction owned by the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from adapters.records import MappedChunk
+from kontingent_ws.usecases.intake.apply_catalog import apply_class_groups, apply_study_periods, apply_subjects
+from kontingent_ws.usecases.intake.apply_enrolments import apply_enrolments
+from kontingent_ws.usecases.intake.apply_marks import apply_diary_marks, apply_exam_results, apply_period_marks
+from kontingent_ws.usecases.intake.apply_people import apply_students
+from kontingent_ws.usecases.intake.context import ApplyContext
+from kontingent_ws.usecases.intake.rowcodes import intake_error
+
+Writer = Callable[[ApplyContext, Sequence[Any]], None]
+
+WRITERS: dict[str, Writer] = {
+    "ClassGroups": apply_class_groups,
+    "Subjects": apply_subjects,
+    "StudyPeriods": apply_study_periods,
+    "Students": apply_students,
+    "Enrolments": apply_enrolments,
+    "DiaryMarks": apply_diary_marks,
+    "PeriodMarks": apply_period_marks,
+    "ExamResults": apply_exam_results,
+}
+"""Section name → its writer. The organization's requisites are not written by packets (the
+organization is the one named in the header); sections without a writer are refused row by row."""
+HEADER_SECTIONS = frozenset({"Packet", "Organization"})
+
+AfterChunk = Callable[[int], None]
+"""Called with the number of slices written so far (progress, tests' pause point)."""
+
+
+def _refuse_section(ctx: ApplyContext, chunk: MappedChunk) -> None:
+    for record in chunk.records:
+        ctx.refuse(
+            intake_error(
+                "SECTION_NOT_LOADED", section=chunk.section, row=getattr(record, "row", 0),
+                ref=getattr(record, "ref", None), field=chunk.section, value=chunk.section,
+            )
+        )
+
+
+def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: AfterChunk | None = None) -> None:
+    """Write every slice in order; nothing is committed here."""
+    for written, chunk in enumerate(chunks, start=1):
+        ctx.errors.extend(chunk.errors)
+        writer = WRITERS.get(chunk.section)
+        if writer is not None and chunk.records:
+            writer(ctx, chunk.records)
+        elif chunk.section not in HEADER_SECTIONS:
+            _refuse_section(ctx, chunk)
+        ctx.provenance.save(ctx.session, system_id=ctx.system_id, packet_id=ctx.packet_id, now=ctx.now)
+        if after_chunk is not None:
+            after_chunk(written)

@@ -1,0 +1,108 @@
+"""Diary marks, period/annual/final marks and exam results: the bulk of a packet.
+
+Marks of students created by this packet cannot exist yet, so they go straight in by COPY; for
+students already registered, the marks already stored under the same key are updated instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, select
+
+from adapters.records import DiaryMarkRecord, ExamResultRecord, PeriodMarkRecord
+from db.models import DiaryMark, ExamResult, PeriodMark
+from kontingent_ws.usecases.intake.apply_catalog import first_year
+from kontingent_ws.usecases.intake.apply_people import update_by_id
+from kontingent_ws.usecases.intake.bulk import copy_rows
+from kontingent_ws.usecases.intake.context import ApplyContext
+from kontingent_ws.usecases.intake.rowcodes import intake_error
+
+R = TypeVar("R", DiaryMarkRecord, PeriodMarkRecord, ExamResultRecord)
+LOOKUP_BATCH = 500
+
+DIARY_KEY = ("student_id", "external_id")
+DIARY_VALUES = ("organization_id", "subject_id", "mark_date", "scale_code", "raw_value", "numeric_value", "weight",
+                "control_form_code", "comment", "source_system_id")
+PERIOD_KEY = ("student_id", "subject_id", "school_year", "kind", "study_period_id")
+PERIOD_VALUES = ("organization_id", "scale_code", "raw_value", "numeric_value", "source_system_id")
+EXAM_KEY = ("student_id", "exam_kind_code", "base_subject_id", "exam_date")
+EXAM_VALUES = ("primary_score", "score", "mark")
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _with_students(ctx: ApplyContext, section: str, records: Sequence[R]) -> list[tuple[R, int]]:
+    found = []
+    for record in records:
+        sid = ctx.student_id(section=section, row=record.row, ref=record.ref, student_ref=record.student_ref)
+        if sid is not None:
+            found.append((record, sid))
+    return found
+
+
+def _upsert(
+    ctx: ApplyContext,
+    model: Any,
+    key: tuple[str, ...],
+    values: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Insert ``rows`` (key columns then value columns); rows of known students matching a stored key update it."""
+    applied = len(rows)
+    rows = list({row[: len(key)]: row for row in rows}.values())  # the last of a key repeated in the slice wins
+    stored: dict[tuple[Any, ...], int] = {}
+    old = sorted({row[:len(key)] for row in rows if row[0] not in ctx.new_people}, key=repr)
+    key_columns = [getattr(model, name) for name in key]
+    for start in range(0, len(old), LOOKUP_BATCH):
+        batch = old[start : start + LOOKUP_BATCH]
+        students = sorted({k[0] for k in batch})
+        found = ctx.session.execute(
+            select(model.id, *key_columns).where(model.student_id.in_(students))
+        ).tuples()
+        wanted = set(batch)
+        stored.update({tuple(k): i for i, *k in found if tuple(k) in wanted})
+    inserts = [row for row in rows if row[:len(key)] not in stored]
+    updates = {stored[row[:len(key)]]: dict(zip(values, row[len(key):], strict=True))
+               for row in rows if row[:len(key)] in stored}
+    copy_rows(ctx.session, _table(model), (*key, *values), inserts)
+    update_by_id(ctx, model, updates)
+    ctx.applied += applied
+
+
+def apply_diary_marks(ctx: ApplyContext, records: Sequence[DiaryMarkRecord]) -> None:
+    rows = [
+        (sid, r.ref, ctx.organization_id, ctx.subjects[r.subject_ref], r.lesson_date, r.mark.scale, r.mark.value,
+         r.mark.numeric, int(r.weight), r.control_form, r.comment, ctx.system_id)
+        for r, sid in _with_students(ctx, "DiaryMarks", records)
+    ]
+    _upsert(ctx, DiaryMark, DIARY_KEY, DIARY_VALUES, rows)
+
+
+def apply_period_marks(ctx: ApplyContext, records: Sequence[PeriodMarkRecord]) -> None:
+    rows = [
+        (sid, ctx.subjects[r.subject_ref], first_year(r.school_year), r.kind,
+         ctx.periods[r.period_ref] if r.period_ref else None,
+         ctx.organization_id, r.mark.scale, r.mark.value, r.mark.numeric, ctx.system_id)
+        for r, sid in _with_students(ctx, "PeriodMarks", records)
+    ]
+    _upsert(ctx, PeriodMark, PERIOD_KEY, PERIOD_VALUES, rows)
+
+
+def apply_exam_results(ctx: ApplyContext, records: Sequence[ExamResultRecord]) -> None:
+    rows = []
+    for r, sid in _with_students(ctx, "ExamResults", records):
+        base = ctx.subject_bases.get(r.subject_ref)
+        if base is None:
+            ctx.refuse(intake_error("SUBJECT_NOT_MAPPED", section="ExamResults", row=r.row, ref=r.ref,
+                                    field="SubjectRef", value=r.subject_ref))
+            continue
+        hundred = r.mark.scale == "hundred"
+        score = int(r.mark.numeric) if hundred and r.mark.numeric is not None else None
+        rows.append((sid, r.exam_kind, base, r.exam_date, r.primary_score, score, None if hundred else r.mark.value))
+    _upsert(ctx, ExamResult, EXAM_KEY, EXAM_VALUES, rows)
+

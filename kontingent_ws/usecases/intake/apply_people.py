@@ -1,0 +1,303 @@
+"""Persons, students and legal representatives: matched, merged under priority, written in bulk.
+
+New persons get ids from the sequence in one round trip and go in by COPY with their documents
+and provenance; matched persons are merged field by field (a field owned by a higher-ranked
+provider is kept and reported as a warning) and updated with one ``executemany`` per shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, select, tuple_, update
+
+from adapters.records import PersonRecord, StudentRecord
+from db.models import IdentityDocument, LegalRepresentative, Person, Student
+from kontingent_ws.usecases.changefeed import record_change
+from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
+from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows
+from kontingent_ws.usecases.intake.context import ApplyContext
+from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people, normalize_name
+from kontingent_ws.usecases.intake.priority import merge_fields
+from kontingent_ws.usecases.intake.rowcodes import intake_error
+
+PERSON = "person"
+PERSON_FIELDS = ("last_name", "first_name", "middle_name", "sex", "birth_date", "citizenship_code", "snils", "inn",
+                 "phone", "email")
+PERSON_COLUMNS = ("id", *PERSON_FIELDS, "last_name_norm", "first_name_norm", "middle_name_norm")
+STUDENT_FIELDS = ("health_group_code", "has_special_needs")
+STUDENT_COLUMNS = ("id", "has_special_needs", "health_group_code", "source_system_id", "source_packet_id")
+DOCUMENT_COLUMNS = ("person_id", "doc_type_code", "series", "number", "issued_on", "issued_by", "is_primary")
+REPRESENTATIVE_COLUMNS = ("student_id", "person_id", "kind_code", "is_primary_contact")
+FIELD_NAMES = {
+    "last_name": "Фамилия", "first_name": "Имя", "middle_name": "Отчество", "sex": "Пол",
+    "birth_date": "Дата рождения", "citizenship_code": "Гражданство", "snils": "СНИЛС", "inn": "ИНН",
+    "phone": "Телефон", "email": "Электронная почта", "health_group_code": "Группа здоровья",
+    "has_special_needs": "ОВЗ", "exit_date": "Дата выбытия", "exit_reason_code": "Основание выбытия",
+    "class_group_id": "Класс (группа)", "education_level_code": "Уровень образования",
+    "education_form_code": "Форма обучения", "programme_kind_code": "Вид программы",
+}
+"""Russian names of the merged fields, for warnings."""
+NORMS = {"last_name": "last_name_norm", "first_name": "first_name_norm", "middle_name": "middle_name_norm"}
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonItem:
+    """A person record and the row it came from (a student's own row for a representative)."""
+
+    person: PersonRecord
+    section: str
+    row: int
+    ref: str | None
+    field: str
+    """Where in the row the person is (``""`` for the student, ``Representative`` …)."""
+    optional: bool = False
+    """A representative: a problem leaves it out with a warning instead of refusing the row."""
+
+
+def person_fields(person: PersonRecord) -> dict[str, Any]:
+    """The fields a record gives (a missing value is not an erasure)."""
+    values = {
+        "last_name": person.last_name,
+        "first_name": person.first_name,
+        "middle_name": person.middle_name,
+        "sex": person.sex,
+        "birth_date": person.birth_date,
+        "citizenship_code": person.citizenship,
+        "snils": person.snils,
+        "inn": person.inn,
+        "phone": person.contacts.phones[0][:50] if person.contacts.phones else None,
+        "email": person.contacts.emails[0][:200] if person.contacts.emails else None,
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def warn_kept(ctx: ApplyContext, item_section: str, row: int, ref: str | None, field_prefix: str,
+              kept: Sequence[str], owners: Sequence[int], current: dict[str, Any]) -> None:
+    """One warning per field a higher-ranked provider keeps."""
+    for name, owner in zip(kept, owners, strict=True):
+        ctx.warn(
+            intake_error(
+                "PRIORITY_KEPT", section=item_section, row=row, ref=ref, field=f"{field_prefix}{name}",
+                value=None if current.get(name) is None else str(current[name]),
+                field_name=FIELD_NAMES.get(name, name), provider=ctx.rules.names.get(owner, str(owner)),
+            )
+        )
+
+
+def _refuse_match(
+    ctx: ApplyContext, item: PersonItem, code: str, candidates: tuple[int, ...], known: str | None
+) -> None:
+    params: dict[str, object] = (
+        {"candidates": len(candidates)} if code == AMBIGUOUS else {"known": known or ""}
+    )
+    error = intake_error(
+        code, section=item.section, row=item.row, ref=item.ref, field=item.field or "Snils",
+        value=item.person.snils or f"{item.person.last_name} {item.person.first_name}", **params,
+    )
+    (ctx.warn if item.optional else ctx.refuse)(error)
+
+
+def _identity(person: PersonRecord) -> tuple[object, ...] | None:
+    if person.snils:
+        return ("snils", person.snils)
+    key = NameKey.of(person)
+    return None if key is None else ("name", key, person.sex)
+
+
+def upsert_people(ctx: ApplyContext, items: Sequence[PersonItem]) -> list[int | None]:
+    """The person id of every item: matched and merged, or created; ``None`` when refused."""
+    matches = match_people(ctx.session, [item.person for item in items])
+    result: list[int | None] = [None] * len(items)
+    new: dict[tuple[object, ...], list[int]] = {}
+    existing: list[tuple[int, int]] = []
+    for index, (item, match) in enumerate(zip(items, matches, strict=True)):
+        if match.error is not None:
+            _refuse_match(ctx, item, match.error, match.candidates, match.known_snils)
+        elif match.person_id is not None:
+            existing.append((index, match.person_id))
+            result[index] = match.person_id
+        elif item.person.birth_date is None or item.person.sex is None:
+            ctx.warn(intake_error("PERSON_INCOMPLETE", section=item.section, row=item.row, ref=item.ref,
+                                  field=item.field, value=f"{item.person.last_name} {item.person.first_name}"))
+        else:
+            identity = _identity(item.person)
+            assert identity is not None  # birth date known
+            new.setdefault(identity, []).append(index)
+    _create(ctx, items, new, result)
+    _merge(ctx, items, existing)
+    return result
+
+
+def _create(ctx: ApplyContext, items: Sequence[PersonItem], new: dict[tuple[object, ...], list[int]],
+            result: list[int | None]) -> None:
+    ids = allocate_ids(ctx.session, _table(Person), len(new))
+    rows: list[tuple[Any, ...]] = []
+    documents: list[tuple[Any, ...]] = []
+    written: list[tuple[int, dict[str, Any]]] = []
+    for person_id, indexes in zip(ids, new.values(), strict=True):
+        person = items[indexes[0]].person
+        values = person_fields(person)
+        rows.append((
+            person_id, *(values.get(name) for name in PERSON_FIELDS),
+            normalize_name(person.last_name), normalize_name(person.first_name),
+            normalize_name(person.middle_name) or None,
+        ))
+        documents.extend(
+            (person_id, d.type, d.series, d.number, d.issue_date, d.issuer, position == 0)
+            for position, d in enumerate(person.documents)
+        )
+        written.append((person_id, values))
+        for index in indexes:
+            result[index] = person_id
+        ctx.new_people.add(person_id)
+    copy_rows(ctx.session, _table(Person), PERSON_COLUMNS, rows)
+    copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, documents)
+    for person_id, values in written:
+        ctx.provenance.record(PERSON, person_id, values)
+
+
+def _merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]]) -> None:
+    if not existing:
+        return
+    ids = sorted({person_id for _, person_id in existing})
+    columns = [getattr(Person, name) for name in PERSON_FIELDS]
+    currents = {
+        row[0]: dict(zip(PERSON_FIELDS, row[1:], strict=True))
+        for row in ctx.session.execute(select(Person.id, *columns).where(Person.id.in_(ids)))
+    }
+    ctx.provenance.load(ctx.session, PERSON, ids)
+    updates: dict[int, dict[str, Any]] = {}
+    for index, person_id in existing:
+        item = items[index]
+        current = currents[person_id]
+        merge = merge_fields(
+            ctx.rules, ctx.provenance, entity=PERSON, entity_id=person_id, current=current,
+            incoming=person_fields(item.person), writer=ctx.system_id,
+        )
+        warn_kept(ctx, item.section, item.row, item.ref, f"{item.field}/" if item.field else "", merge.kept,
+                  merge.kept_by, current)
+        if merge.changes:
+            changes = updates.setdefault(person_id, {})
+            changes.update(merge.changes)
+            for name, norm in NORMS.items():
+                if name in merge.changes:
+                    changes[norm] = normalize_name(merge.changes[name]) or None
+            current.update(merge.changes)
+    update_by_id(ctx, Person, updates)
+    _add_documents(ctx, items, existing)
+
+
+def update_by_id(ctx: ApplyContext, model: Any, updates: dict[int, dict[str, Any]]) -> None:
+    """One ``executemany`` UPDATE per set of changed columns."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for entity_id, changes in updates.items():
+        shapes.setdefault(tuple(sorted(changes)), []).append({"id": entity_id, **changes})
+    for rows in shapes.values():
+        ctx.session.execute(update(model), rows)
+
+
+def _add_documents(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]]) -> None:
+    wanted = {
+        (person_id, d.type, d.series, d.number): d
+        for index, person_id in existing
+        for d in items[index].person.documents
+    }
+    if not wanted:
+        return
+    known = set(
+        ctx.session.execute(
+            select(IdentityDocument.person_id, IdentityDocument.doc_type_code, IdentityDocument.series,
+                   IdentityDocument.number).where(
+                tuple_(IdentityDocument.person_id, IdentityDocument.doc_type_code, IdentityDocument.number).in_(
+                    sorted({(key[0], key[1], key[3]) for key in wanted})
+                )
+            )
+        ).tuples()
+    )
+    copy_rows(
+        ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS,
+        [(key[0], d.type, d.series, d.number, d.issue_date, d.issuer, False)
+         for key, d in wanted.items() if key not in known],
+    )
+
+
+def student_fields(record: StudentRecord) -> dict[str, Any]:
+    if record.health is None:
+        return {}
+    values = {"health_group_code": record.health.health_group, "has_special_needs": record.health.ovz}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
+    """Match, merge or create each student's person, then its student row and representatives."""
+    items = [PersonItem(person=r.person, section="Students", row=r.row, ref=r.ref, field="") for r in records]
+    accepted = [(r, pid) for r, pid in zip(records, upsert_people(ctx, items), strict=True) if pid is not None]
+    ids = sorted({pid for _, pid in accepted if pid not in ctx.new_people})
+    students = {
+        row[0]: dict(zip(STUDENT_FIELDS, row[1:], strict=True))
+        for row in ctx.session.execute(
+            select(Student.id, *(getattr(Student, name) for name in STUDENT_FIELDS)).where(Student.id.in_(ids))
+        )
+    } if ids else {}
+    ctx.provenance.load(ctx.session, STUDENT, [pid for pid in ids if pid in students])
+    new_rows: dict[int, tuple[Any, ...]] = {}
+    updates: dict[int, dict[str, Any]] = {}
+    for record, pid in accepted:
+        values = student_fields(record)
+        if pid in students:
+            current = students[pid]
+            merge = merge_fields(ctx.rules, ctx.provenance, entity=STUDENT, entity_id=pid, current=current,
+                                 incoming=values, writer=ctx.system_id)
+            warn_kept(ctx, "Students", record.row, record.ref, "Health/", merge.kept, merge.kept_by, current)
+            if merge.changes:
+                updates.setdefault(pid, {}).update(merge.changes)
+                current.update(merge.changes)
+        elif pid not in ctx.created_students:
+            ctx.created_students.add(pid)
+            new_rows[pid] = (pid, bool(values.get("has_special_needs", False)), values.get("health_group_code"),
+                             ctx.system_id, ctx.packet_id)
+            ctx.provenance.record(STUDENT, pid, values)
+            ctx.spans.setdefault(pid, [])
+        ctx.students[record.ref] = pid
+        record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
+    copy_rows(ctx.session, _table(Student), STUDENT_COLUMNS, new_rows.values())
+    update_by_id(ctx, Student, updates)
+    _apply_representatives(ctx, [record for record, _ in accepted])
+    ctx.applied += len(accepted)
+
+
+def _apply_representatives(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
+    items, owners = [], []
+    for record in records:
+        for position, representative in enumerate(record.representatives, start=1):
+            items.append(PersonItem(person=representative.person, section="Students", row=record.row,
+                                    ref=record.ref, field=f"Representative[{position}]/Person", optional=True))
+            owners.append((ctx.students[record.ref], representative.kind, position == 1))
+    if not items:
+        return
+    people = upsert_people(ctx, items)
+    pairs = {
+        (student_id, person_id): (kind, first)
+        for (student_id, kind, first), person_id in zip(owners, people, strict=True)
+        if person_id is not None and person_id != student_id
+    }
+    student_ids = sorted({student_id for student_id, _ in pairs})
+    known = set(
+        ctx.session.execute(
+            select(LegalRepresentative.student_id, LegalRepresentative.person_id).where(
+                LegalRepresentative.student_id.in_(student_ids)
+            )
+        ).tuples()
+    ) if student_ids and not set(student_ids) <= ctx.new_people else set()
+    copy_rows(
+        ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
+        [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known],
+    )

@@ -1,0 +1,73 @@
+"""What writing one packet remembers: where it goes, who sends it, and the ids its rows got."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy.orm import Session
+
+from adapters.rowerrors import RowError, row_error
+from kontingent_ws.usecases.intake.priority import PriorityRules, Provenance
+from kontingent_ws.usecases.intake.validate import Span
+
+
+@dataclass(frozen=True, kw_only=True)
+class Held(Span):
+    """An enrolment of a student of this packet, with what the student's current state needs."""
+
+    class_group_id: int | None
+    education_level_code: str | None
+    education_form_code: str
+    exit_reason_code: str | None
+
+
+@dataclass(kw_only=True)
+class ApplyContext:
+    """State of one packet's write: its transaction, its sender and the provider refs resolved."""
+
+    session: Session
+    organization_id: int
+    system_id: int
+    packet_id: int
+    now: dt.datetime
+    rules: PriorityRules
+    provenance: Provenance = field(default_factory=Provenance)
+    class_groups: dict[str, int] = field(default_factory=dict)
+    subjects: dict[str, int] = field(default_factory=dict)
+    subject_bases: dict[str, int | None] = field(default_factory=dict)
+    periods: dict[str, int] = field(default_factory=dict)
+    students: dict[str, int] = field(default_factory=dict)
+    """Student ref → person id."""
+    new_people: set[int] = field(default_factory=set)
+    """Persons created by this packet (nothing of theirs existed before it)."""
+    created_students: set[int] = field(default_factory=set)
+    """Student rows created by this packet."""
+    spans: dict[int, list[Held]] = field(default_factory=dict)
+    """Student id → every enrolment known so far (loaded once, kept up to date)."""
+    rejected: dict[str, set[str]] = field(default_factory=dict)
+    """Section → refs refused at the database stage."""
+    errors: list[RowError] = field(default_factory=list)
+    applied: int = 0
+
+    def refuse(self, error: RowError) -> None:
+        """Record an error that refuses its row."""
+        self.errors.append(error)
+        if error.ref is not None and error.severity == "error":
+            self.rejected.setdefault(error.section, set()).add(error.ref)
+
+    def warn(self, error: RowError) -> None:
+        """Record a problem that does not refuse the row (a representative left out, a kept field)."""
+        self.errors.append(replace(error, severity="warning"))
+
+    def student_id(self, *, section: str, row: int, ref: str | None, student_ref: str) -> int | None:
+        """The person id of a student ref, or ``None`` with a row error when the student was refused."""
+        found = self.students.get(student_ref)
+        if found is None:
+            self.refuse(
+                row_error(
+                    "REF_REJECTED", row=row, field="StudentRef", value=student_ref, section=section, ref=ref,
+                    target="Students",
+                )
+            )
+        return found

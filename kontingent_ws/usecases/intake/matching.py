@@ -1,0 +1,198 @@
+"""Identity matching: which registered person a record of a packet is.
+
+- the same СНИЛС is the same person;
+- without СНИЛС: the same normalized surname, name and patronymic (case, ё/е and spaces do
+  not count), birth date and sex (when the record gives it); two or more such persons → the row
+  is refused as ambiguous, never merged by guess;
+- a person found by name whose СНИЛС differs from the record's → the row is refused.
+
+Lookups are batched: one query by СНИЛС and one by name for a whole slice of records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from adapters.records import PersonRecord
+from db.hierarchy import subtree_ids
+from db.models import Person, Student
+
+AMBIGUOUS = "AMBIGUOUS_PERSON"
+SNILS_CONFLICT = "SNILS_CONFLICT"
+LOOKUP_BATCH = 500
+"""Keys per ``IN`` list (SQLite allows at most 32766 parameters per statement)."""
+
+
+def normalize_name(value: str | None) -> str:
+    """Upper case, Ё as Е, single spaces: the form kept in the ``*_norm`` columns."""
+    return " ".join((value or "").upper().replace("Ё", "Е").split())
+
+
+@dataclass(frozen=True, kw_only=True)
+class NameKey:
+    """What identifies a person without СНИЛС."""
+
+    last: str
+    first: str
+    middle: str
+    birth_date: dt.date
+
+    @classmethod
+    def of(cls, person: PersonRecord) -> NameKey | None:
+        if person.birth_date is None:
+            return None
+        return cls(
+            last=normalize_name(person.last_name),
+            first=normalize_name(person.first_name),
+            middle=normalize_name(person.middle_name),
+            birth_date=person.birth_date,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Known:
+    """A registered person as matching sees it."""
+
+    id: int
+    snils: str | None
+    sex: str
+    key: NameKey
+
+
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    """The outcome for one record: a person, nobody (a new person), or a refusal."""
+
+    person_id: int | None = None
+    """The matched person; ``None`` with no ``error`` means the record is a new person."""
+    error: str | None = None
+    """``AMBIGUOUS_PERSON`` or ``SNILS_CONFLICT`` when the record is refused."""
+    candidates: tuple[int, ...] = ()
+    """Ids of the persons that made the record ambiguous or conflicting."""
+    known_snils: str | None = None
+    """The registered СНИЛС that conflicts with the record's."""
+
+
+def _known(row: Person) -> Known:
+    return Known(
+        id=row.id,
+        snils=row.snils,
+        sex=row.sex,
+        key=NameKey(
+            last=row.last_name_norm,
+            first=row.first_name_norm,
+            middle=row.middle_name_norm or "",
+            birth_date=row.birth_date,
+        ),
+    )
+
+
+def _chunks(values: Sequence[object], size: int = LOOKUP_BATCH) -> Iterable[Sequence[object]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_candidates(
+    session: Session, people: Sequence[PersonRecord]
+) -> tuple[dict[str, Known], dict[NameKey, list[Known]]]:
+    """Registered persons sharing a СНИЛС or a name key with any of ``people`` (two queries per batch)."""
+    snils = sorted({p.snils for p in people if p.snils})
+    triples = sorted(
+        {(k.last, k.first, k.birth_date) for p in people if (k := NameKey.of(p)) is not None},
+        key=lambda t: (t[0], t[1], t[2].isoformat()),
+    )
+    by_snils: dict[str, Known] = {}
+    by_name: dict[NameKey, list[Known]] = {}
+    live = Person.merged_into_id.is_(None)
+    for batch in _chunks(snils):
+        for row in session.scalars(select(Person).where(Person.snils.in_(batch), live)):
+            by_snils[row.snils or ""] = _known(row)
+    for batch in _chunks(triples):
+        clause = tuple_(Person.last_name_norm, Person.first_name_norm, Person.birth_date).in_(batch)
+        for row in session.scalars(select(Person).where(clause, live).order_by(Person.id)):
+            known = _known(row)
+            by_name.setdefault(known.key, []).append(known)
+    return by_snils, by_name
+
+
+def match_person(person: PersonRecord, by_snils: dict[str, Known], by_name: dict[NameKey, list[Known]]) -> Match:
+    """Apply the matching rules to one record given the candidates of its batch."""
+    if person.snils and person.snils in by_snils:
+        return Match(person_id=by_snils[person.snils].id)
+    key = NameKey.of(person)
+    candidates = by_name.get(key, []) if key is not None else []
+    if person.sex is not None:
+        candidates = [c for c in candidates if c.sex == person.sex]
+    if person.snils:
+        conflicting = [c for c in candidates if c.snils and c.snils != person.snils]
+        if conflicting:
+            return Match(
+                error=SNILS_CONFLICT,
+                candidates=tuple(c.id for c in conflicting),
+                known_snils=conflicting[0].snils,
+            )
+        candidates = [c for c in candidates if not c.snils]
+    if len(candidates) > 1:
+        return Match(error=AMBIGUOUS, candidates=tuple(c.id for c in candidates))
+    if candidates:
+        return Match(person_id=candidates[0].id)
+    return Match()
+
+
+def match_people(session: Session, people: Sequence[PersonRecord]) -> list[Match]:
+    """The match of every record, in order (new persons are not created here)."""
+    by_snils, by_name = load_candidates(session, people)
+    return [match_person(person, by_snils, by_name) for person in people]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DuplicateGroup:
+    """Persons of the registry that may be one human: same normalized name and birth date."""
+
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
+    person_ids: tuple[int, ...]
+
+
+def find_potential_duplicates(session: Session, scope_unit_id: int | None) -> list[DuplicateGroup]:
+    """Groups of two or more distinct persons with the same normalized ФИО and birth date.
+
+    ``scope_unit_id`` limits the report to students whose current organization lies within
+    that unit (``None``: the whole region, every person).
+    """
+    person = aliased(Person)
+    middle = func.coalesce(person.middle_name_norm, "")
+    keys = (person.last_name_norm, person.first_name_norm, middle, person.birth_date)
+    query = select(*keys).where(person.merged_into_id.is_(None))
+    if scope_unit_id is not None:
+        query = query.join(Student, Student.id == person.id).where(
+            Student.current_organization_id.in_(subtree_ids(scope_unit_id))
+        )
+    groups = session.execute(query.group_by(*keys).having(func.count() > 1).order_by(*keys)).tuples().all()
+    result = []
+    for last, first, middle_norm, birth in groups:
+        members = select(person.id).where(
+            person.last_name_norm == last,
+            person.first_name_norm == first,
+            func.coalesce(person.middle_name_norm, "") == middle_norm,
+            person.birth_date == birth,
+            person.merged_into_id.is_(None),
+        )
+        if scope_unit_id is not None:
+            members = members.join(Student, Student.id == person.id).where(
+                Student.current_organization_id.in_(subtree_ids(scope_unit_id))
+            )
+        ids = tuple(session.scalars(members.order_by(person.id)))
+        result.append(
+            DuplicateGroup(
+                last_name=last, first_name=first, middle_name=middle_norm or None, birth_date=birth, person_ids=ids
+            )
+        )
+    return result

@@ -1,0 +1,158 @@
+"""Provider priority and field provenance.
+
+Each organization ranks its providers (``provider_priority``, rank 1 highest). Every field of a
+person, student or enrolment remembers who wrote it last (``field_provenance``: system, packet,
+time). A field last written by a higher-ranked provider is not overwritten by a lower-ranked one;
+a provider missing from the list ranks below every listed one. Provenance is loaded for a whole
+slice of entities at once and written back in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.orm import Session
+
+from db.models import FieldProvenance, InfoSystem, ProviderPriority
+from kontingent_ws.usecases.intake.bulk import copy_rows
+
+PROVENANCE_COLUMNS = ("entity", "entity_id", "field", "system_id", "packet_id", "written_at")
+LOOKUP_BATCH = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriorityRules:
+    """An organization's provider ranking, as the merge consults it."""
+
+    ranks: Mapping[int, int]
+    """System id → rank (1 highest)."""
+    names: Mapping[int, str]
+    """System id → the provider's name, for warnings."""
+
+    def may_overwrite(self, writer: int, previous: int | None) -> bool:
+        """Whether ``writer`` may replace a value last written by ``previous``."""
+        if previous is None or previous == writer:
+            return True
+        previous_rank = self.ranks.get(previous)
+        if previous_rank is None:
+            return True
+        writer_rank = self.ranks.get(writer)
+        return writer_rank is not None and writer_rank <= previous_rank
+
+
+def load_rules(session: Session, organization_id: int) -> PriorityRules:
+    """The ranking of ``organization_id`` with the names of every provider system."""
+    ranks = dict(
+        session.execute(
+            select(ProviderPriority.system_id, ProviderPriority.rank).where(
+                ProviderPriority.organization_id == organization_id
+            )
+        ).tuples().all()
+    )
+    names = dict(
+        session.execute(select(InfoSystem.id, InfoSystem.name).where(InfoSystem.is_provider)).tuples().all()
+    )
+    return PriorityRules(ranks=ranks, names=names)
+
+
+Key = tuple[str, int, str]
+"""(entity, entity id, field)."""
+
+
+@dataclass(kw_only=True)
+class Provenance:
+    """Who wrote which field: loaded for a slice of entities, changed by the merge, then saved."""
+
+    writers: dict[Key, int] = field(default_factory=dict)
+    """Loaded: (entity, id, field) → the system that wrote it last."""
+    written: dict[Key, None] = field(default_factory=dict)
+    """Fields written by this packet since the last save (new or replaced)."""
+
+    def load(self, session: Session, entity: str, ids: Iterable[int]) -> None:
+        """Add the provenance of every field of ``entity`` rows ``ids`` (one query per batch)."""
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start : start + LOOKUP_BATCH]
+            rows = session.execute(
+                select(FieldProvenance.entity_id, FieldProvenance.field, FieldProvenance.system_id).where(
+                    FieldProvenance.entity == entity, FieldProvenance.entity_id.in_(batch)
+                )
+            ).tuples()
+            for entity_id, name, system_id in rows:
+                self.writers[(entity, entity_id, name)] = system_id
+
+    def record(self, entity: str, entity_id: int, names: Iterable[str]) -> None:
+        """Remember that this packet wrote ``names`` of the entity."""
+        for name in names:
+            self.written[(entity, entity_id, name)] = None
+
+    def save(self, session: Session, *, system_id: int, packet_id: int, now: dt.datetime) -> None:
+        """Write the provenance of every recorded field (replacing older rows) and forget them."""
+        replaced = [key for key in self.written if key in self.writers]
+        for start in range(0, len(replaced), LOOKUP_BATCH):
+            batch = replaced[start : start + LOOKUP_BATCH]
+            session.execute(
+                delete(FieldProvenance).where(
+                    tuple_(FieldProvenance.entity, FieldProvenance.entity_id, FieldProvenance.field).in_(batch)
+                )
+            )
+        copy_rows(
+            session,
+            FieldProvenance.__table__,  # type: ignore[arg-type]
+            PROVENANCE_COLUMNS,
+            ((entity, entity_id, name, system_id, packet_id, now) for entity, entity_id, name in self.written),
+        )
+        for key in self.written:
+            self.writers[key] = system_id
+        self.written.clear()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Merge:
+    """What the merge of one entity decided."""
+
+    changes: dict[str, Any]
+    """Fields to write with their new values."""
+    kept: tuple[str, ...]
+    """Fields left alone because a higher-ranked provider wrote them (each a warning)."""
+    kept_by: tuple[int, ...]
+    """The system that owns each kept field, in the same order."""
+
+
+def merge_fields(
+    rules: PriorityRules,
+    provenance: Provenance,
+    *,
+    entity: str,
+    entity_id: int,
+    current: Mapping[str, Any],
+    incoming: Mapping[str, Any],
+    writer: int,
+) -> Merge:
+    """The fields of ``incoming`` that differ from ``current`` and ``writer`` may overwrite.
+
+    A field equal to the current value is not a change, but the writer still becomes its
+    provenance when it may overwrite (it confirmed the value).
+    """
+    changes: dict[str, Any] = {}
+    kept: list[str] = []
+    kept_by: list[int] = []
+    touched: list[str] = []
+    for name, value in incoming.items():
+        previous = provenance.writers.get((entity, entity_id, name))
+        if not rules.may_overwrite(writer, previous):
+            if current.get(name) != value:
+                kept.append(name)
+                kept_by.append(previous or 0)
+            continue
+        if current.get(name) != value:
+            changes[name] = value
+            touched.append(name)
+        elif previous != writer:
+            touched.append(name)
+    provenance.record(entity, entity_id, touched)
+    return Merge(changes=changes, kept=tuple(kept), kept_by=tuple(kept_by))
