@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from adapters.safexml import parse_bytes
 from db.engine import make_session_factory
-from db.models import ChangeLog, Enrolment
+from db.models import ChangeLog, ClassGroup, Enrolment
 from kontingent_ws.errors import ValidationError
 from kontingent_ws.usecases.changefeed import build_change_packet, get_changes, record_change
 from kontingent_ws.usecases.changefeed_model import EnrolmentSnapshot, OrgUnitSnapshot, StudentSnapshot
@@ -62,7 +62,10 @@ def test_pages_return_every_committed_change_once_in_version_order(engine: Engin
 def test_upserts_carry_current_snapshots_and_deletions_none(session: Session) -> None:
     region = make_small_region(session)
     person = add_person(session, "Орлова", "Анна", None, dt.date(2012, 2, 3), sex="2", snils="11223344595")
-    add_student(session, person, region.north_school_id, None, dt.date(2023, 9, 1))
+    cls = ClassGroup(organization_id=region.north_school_id, name="7Б", school_year=2023, grade=7)
+    session.add(cls)
+    session.flush()
+    add_student(session, person, region.north_school_id, cls.id, dt.date(2023, 9, 1))
     enrolment = session.scalars(select(Enrolment).where(Enrolment.student_id == person.id)).one()
     record_change(session, "student", person.id, "upsert", org_unit_id=region.north_school_id)
     record_change(session, "enrolment", enrolment.id, "upsert", org_unit_id=region.north_school_id)
@@ -77,6 +80,7 @@ def test_upserts_carry_current_snapshots_and_deletions_none(session: Session) ->
     student, enrol, school, authority, vanished, deleted = snapshots
     assert isinstance(student, StudentSnapshot) and student.snils == "11223344595"
     assert student.current_enrolment is not None and student.current_enrolment.id == enrolment.id
+    assert student.current_enrolment.class_name == "7Б"
     assert isinstance(enrol, EnrolmentSnapshot) and enrol.organization_id == region.north_school_id
     assert isinstance(school, OrgUnitSnapshot) and (school.kind, school.type_code) == ("organization", "12")
     assert isinstance(authority, OrgUnitSnapshot) and (authority.kind, authority.level) == ("authority", "municipality")

@@ -74,7 +74,8 @@ def _class_names(session: Session, enrolments: Iterable[Enrolment]) -> dict[int,
     ids = {e.class_group_id for e in enrolments if e.class_group_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(ClassGroup.id, ClassGroup.name).where(ClassGroup.id.in_(ids))).tuples())
+    rows = session.execute(select(ClassGroup.id, ClassGroup.name).where(ClassGroup.id.in_(ids)))
+    return {class_id: name for class_id, name in rows}
 
 
 def _enrolment(enrolment: Enrolment, class_names: Mapping[int, str]) -> EnrolmentSnapshot:
