@@ -36,7 +36,7 @@ def wsdl_schema(contract: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(etree.tostring(schema)))  # with the namespaces in scope
 
 
-class RequestSignature(BinarySignature):  # type: ignore[misc]
+class RequestSignature(BinarySignature):
     """zeep's BinarySignature for requests; the service does not sign its answers (TLS protects them)."""
 
     def verify(self, envelope: etree._Element) -> etree._Element:
@@ -92,7 +92,9 @@ def region(db_url: str, tmp_path: Path) -> tuple[Diary, BinarySignature, BinaryS
 
 def checked(history: HistoryPlugin, contract: str, answer: Any) -> Any:
     """``answer`` after checking the raw response body against the schema of the golden WSDL."""
-    body = history.last_received["envelope"].find(f"{{{SOAP11_NS}}}Body")
+    received = history.last_received
+    assert received is not None
+    body = received["envelope"].find(f"{{{SOAP11_NS}}}Body")
     response = body[0]
     assert wsdl_schema(contract).validate(response), wsdl_schema(contract).error_log
     return answer
@@ -127,7 +129,9 @@ def test_epgu_performance_over_http(
         engine.dispose()
 
     stranger = checked(history, "EpguPerformance", client.service.GetPerformance(
-        Pupil={"Snils": diary.pupil_snils}, Applicant={"Representative": {"Snils": diary.stranger_snils}}, Period=period,
+        Pupil={"Snils": diary.pupil_snils},
+        Applicant={"Representative": {"Snils": diary.stranger_snils}},
+        Period=period,
     ))  # fmt: skip
     assert (stranger.Performance, stranger.Refusal.Code, stranger.Refusal.Reason) == (
         None, "ACCESS_DENIED", "NOT_REPRESENTATIVE",

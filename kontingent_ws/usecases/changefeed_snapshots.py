@@ -75,7 +75,7 @@ def _class_names(session: Session, enrolments: Iterable[Enrolment]) -> dict[int,
     if not ids:
         return {}
     rows = session.execute(select(ClassGroup.id, ClassGroup.name).where(ClassGroup.id.in_(ids)))
-    return {class_id: name for class_id, name in rows}
+    return {row.id: row.name for row in rows}
 
 
 def _enrolment(enrolment: Enrolment, class_names: Mapping[int, str]) -> EnrolmentSnapshot:
