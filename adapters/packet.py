@@ -20,10 +20,9 @@ from typing import IO, Any
 from lxml import etree
 
 from adapters import identifiers
-from adapters.packet_fields import NS, Fields, RowSink, qname
+from adapters.packet_fields import NS, Fields, qname
 from adapters.packet_marks import read_diary_mark, read_exam_result, read_period_mark
 from adapters.packet_sections import (
-    normalize_inn,
     read_class_group,
     read_enrolment,
     read_organization,
@@ -36,6 +35,7 @@ from adapters.packet_state import PacketState
 from adapters.records import BatchHeader, MappedBatch, MappedChunk, OrganizationRecord, Record
 from adapters.rowerrors import RowError
 from adapters.safexml import UnsafeXml
+from adapters.validation import RowSink, normalize_inn
 from xsd import schema_path
 
 SCHEMA_FILE = "packet-1.0.0.xsd"

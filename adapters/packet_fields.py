@@ -1,21 +1,20 @@
 """Reading the fields of one packet row: every problem becomes a row error, nothing raises.
 
-``RowSink`` gathers the errors of one row; ``Fields`` reads the children of one element of that row
-and names each field by its path from the row element (``Representatives/Representative[2]/Snils``).
+``RowSink`` (``adapters.validation``) gathers the errors of one row; ``Fields`` reads the children of
+one element of that row and names each field by its path from the row element
+(``Representatives/Representative[2]/Snils``). What a valid value is lives in ``adapters.validation``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
-from adapters.identifiers import IdentifierError
-from adapters.rowerrors import RowError, row_error
-from db import classifiers
+from adapters import validation
+from adapters.validation import RowSink
 
 NS = "urn://kontingent-region.ru/packet/1.0.0"
 """Target namespace of ``xsd/packet-1.0.0.xsd``."""
@@ -24,27 +23,6 @@ NS = "urn://kontingent-region.ru/packet/1.0.0"
 def qname(local: str) -> str:
     """Clark notation of a packet element name."""
     return f"{{{NS}}}{local}"
-
-
-@dataclass(kw_only=True)
-class RowSink:
-    """Errors of one row of one section."""
-
-    section: str
-    row: int
-    ref: str | None
-    errors: list[RowError] = field(default_factory=list)
-
-    def fail(self, code: str, field_name: str, value: str | None, **params: object) -> None:
-        """Record one error of this row."""
-        self.errors.append(
-            row_error(code, row=self.row, field=field_name, value=value, section=self.section, ref=self.ref, **params)
-        )
-
-    @property
-    def rejected(self) -> bool:
-        """Whether the row has an error that keeps it out of the batch."""
-        return any(error.severity == "error" for error in self.errors)
 
 
 class Fields:
@@ -107,20 +85,13 @@ class Fields:
         except ValueError:
             self.sink.fail("BAD_DATE", self.name(local), raw)
             return None
-        if not_after is not None and value > not_after:
-            self.sink.fail("DATE_IN_FUTURE", self.name(local), raw, limit=not_after.isoformat())
+        validation.check_not_after(self.sink, self.name(local), raw, value, not_after)
         return value
 
     def school_year(self, local: str) -> str | None:
         """A required school year ``2024/2025``: the second year must follow the first."""
         value = self.text(local, required=True)
-        if value is None:
-            return None
-        first, _, second = value.partition("/")
-        if not (first.isdigit() and second.isdigit() and int(second) == int(first) + 1):
-            self.sink.fail("BAD_SCHOOL_YEAR", self.name(local), value)
-            return None
-        return value
+        return None if value is None else validation.check_school_year(self.sink, self.name(local), value)
 
     def code(self, local: str, classifier: str, *, required: bool = False) -> str | None:
         """A code that must exist in ``classifier``."""
@@ -129,43 +100,22 @@ class Fields:
 
     def check_code(self, field_name: str, raw: str, classifier: str) -> str | None:
         """``raw`` if it is a code of ``classifier``, else a ``UNKNOWN_CODE`` error and ``None``."""
-        if raw in classifiers.codes_of(classifier):
-            return raw
-        self.sink.fail("UNKNOWN_CODE", self.name(field_name), raw, classifier=classifiers.title_of(classifier))
-        return None
+        return validation.check_code(self.sink, self.name(field_name), raw, classifier)
 
     def identifier(self, local: str, normalize: Callable[[str], str], *, required: bool = False) -> str | None:
         """An identifier checked and normalised by one of ``adapters.identifiers``."""
         raw = self.text(local, required=required)
-        if raw is None:
-            return None
-        try:
-            return normalize(raw)
-        except IdentifierError as exc:
-            self.sink.fail(exc.code, self.name(local), raw)
-            return None
+        return None if raw is None else validation.check_identifier(self.sink, self.name(local), raw, normalize)
 
     def integer(self, local: str, *, required: bool = False) -> int | None:
         """A whole number."""
         raw = self.text(local, required=required)
-        if raw is None:
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            self.sink.fail("BAD_NUMBER", self.name(local), raw)
-            return None
+        return None if raw is None else validation.check_integer(self.sink, self.name(local), raw)
 
     def decimal(self, local: str) -> Decimal | None:
         """A decimal number."""
         raw = self.text(local)
-        if raw is None:
-            return None
-        try:
-            return Decimal(raw)
-        except InvalidOperation:
-            self.sink.fail("BAD_NUMBER", self.name(local), raw)
-            return None
+        return None if raw is None else validation.check_decimal(self.sink, self.name(local), raw)
 
     def boolean(self, local: str) -> bool | None:
         """An ``xs:boolean``: ``true``/``1`` or ``false``/``0``."""

@@ -7,11 +7,8 @@ from decimal import Decimal
 from adapters.packet_fields import Fields
 from adapters.packet_state import PacketState
 from adapters.records import DiaryMarkRecord, ExamResultRecord, MarkValue, PeriodMarkRecord
+from adapters.validation import check_mark
 from db import classifiers
-
-UNVALUED_SCALES = frozenset({"na", "exempt"})
-"""Scales whose only value is the scale itself («н/а», «осв.»)."""
-HUNDRED = "hundred"
 
 
 def read_mark(fields: Fields) -> MarkValue | None:
@@ -19,25 +16,7 @@ def read_mark(fields: Fields) -> MarkValue | None:
     scale = fields.code("Scale", classifiers.MARK_SCALE, required=True)
     if scale is None:
         return None
-    raw = fields.text("Value", required=scale not in UNVALUED_SCALES)
-    scale_name = classifiers.name_of(classifiers.MARK_SCALE, scale)
-    if scale in UNVALUED_SCALES:
-        if raw is not None and raw != scale:
-            fields.sink.fail("MARK_VALUE_INVALID", fields.name("Value"), raw, scale=scale_name)
-            return None
-        return MarkValue(scale=scale, value=scale, numeric=None)
-    if raw is None:
-        return None
-    if scale == HUNDRED:
-        if raw.isdigit() and 0 <= int(raw) <= 100:
-            return MarkValue(scale=scale, value=str(int(raw)), numeric=Decimal(int(raw)))
-    else:
-        item = classifiers.item_of(classifiers.MARK_VALUE, raw)
-        if item is not None and item.parent == scale:
-            numeric = item.extra.get("numeric")
-            return MarkValue(scale=scale, value=raw, numeric=None if numeric is None else Decimal(numeric))
-    fields.sink.fail("MARK_VALUE_INVALID", fields.name("Value"), raw, scale=scale_name)
-    return None
+    return check_mark(fields.sink, fields.name("Value"), scale, fields.text("Value"))
 
 
 def read_diary_mark(fields: Fields, state: PacketState) -> DiaryMarkRecord | None:

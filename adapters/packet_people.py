@@ -14,10 +14,8 @@ from adapters.records import (
     PersonRecord,
     RepresentativeRecord,
 )
+from adapters.validation import check_identity_document
 from db import classifiers
-
-BIRTH_CERTIFICATE = "03"
-PASSPORT_RF = "21"
 
 
 def read_contacts(fields: Fields | None) -> ContactsRecord:
@@ -64,14 +62,10 @@ def read_identity_document(fields: Fields, *, today: date) -> DocumentRecord | N
     issue_date = fields.date("IssueDate", not_after=today)
     if kind is None or number is None:
         return None
-    try:
-        if kind == BIRTH_CERTIFICATE:
-            series, number = identifiers.normalize_birth_certificate(series or "", number)
-        elif kind == PASSPORT_RF:
-            series, number = identifiers.normalize_passport_rf(f"{series or ''}{number}")
-    except identifiers.IdentifierError as exc:
-        fields.sink.fail(exc.code, fields.name("Number"), " ".join(part for part in (series, number) if part))
+    checked = check_identity_document(fields.sink, fields.name("Number"), kind, series, number)
+    if checked is None:
         return None
+    series, number = checked
     return DocumentRecord(type=kind, series=series, number=number, issue_date=issue_date, issuer=fields.text("Issuer"))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from adapters import identifiers
+from adapters import identifiers, validation
 from adapters.packet_fields import Fields
 from adapters.packet_people import (
     read_address,
@@ -31,27 +31,17 @@ from adapters.records import (
     StudyPeriodRecord,
     SubjectRecord,
 )
+from adapters.validation import normalize_inn
 from db import classifiers
 
 COMPENSATING = "2"
 """Group orientation that needs a compensating profile."""
 
 
-def normalize_inn(value: str) -> str:
-    """ИНН of an organization (10 digits) or of an individual entrepreneur (12 digits)."""
-    digits = "".join(value.split())
-    return identifiers.normalize_inn_person(digits) if len(digits) == 12 else identifiers.normalize_inn_org(digits)
-
-
 def normalize_ogrn(value: str) -> str:
     """ОГРН (13 digits) or ОГРНИП (15 digits)."""
     digits = "".join(value.split())
     return identifiers.normalize_ogrnip(digits) if len(digits) == 15 else identifiers.normalize_ogrn(digits)
-
-
-def full_years(birth: date, on: date) -> int:
-    """Age in full years on a given date."""
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def read_branch(fields: Fields) -> BranchRecord | None:
@@ -201,22 +191,8 @@ def read_student(fields: Fields, state: PacketState) -> StudentRecord | None:
 def check_age(fields: Fields, state: PacketState, student_ref: str, level: str, entry: date) -> None:
     """The student's age on the entry date must fit the level of education."""
     birth = state.birth_dates.get(student_ref)
-    item = classifiers.item_of(classifiers.EDUCATION_LEVEL, level)
-    if birth is None or item is None:
-        return
-    age = full_years(birth, entry)
-    age_min, age_max = item.extra["age_min"], item.extra["age_max"]
-    if not age_min <= age <= age_max:
-        fields.sink.fail(
-            "BIRTH_DATE_IMPLAUSIBLE",
-            fields.name("EducationLevel"),
-            level,
-            age=age,
-            birth_date=birth.isoformat(),
-            level=item.name,
-            age_min=age_min,
-            age_max=age_max,
-        )
+    if birth is not None:
+        validation.check_age(fields.sink, fields.name("EducationLevel"), level=level, birth=birth, entry=entry)
 
 
 def read_enrolment(fields: Fields, state: PacketState) -> EnrolmentRecord | None:

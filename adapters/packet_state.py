@@ -13,9 +13,10 @@ from typing import TypeVar
 
 from lxml import etree
 
-from adapters.packet_fields import Fields, RowSink
+from adapters.packet_fields import Fields
 from adapters.records import BatchHeader
 from adapters.rowerrors import RowError
+from adapters.validation import RowSink
 
 TRACKED_SECTIONS = frozenset({"ClassGroups", "Subjects", "StudyPeriods", "Students", "Enrolments", "QueueApplications"})
 """Sections whose identifiers are remembered: for references and for duplicate detection."""
