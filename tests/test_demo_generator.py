@@ -20,6 +20,7 @@ from db.engine import make_engine, make_session_factory
 from db.migrate import initdb
 from db.models import (
     Authority,
+    ClassGroup,
     DiaryMark,
     Enrolment,
     ExamResult,
@@ -38,6 +39,7 @@ from db.models import (
     Student,
 )
 from kontingent_ws.demo import DemoConfig, generate_demo
+from kontingent_ws.demo.people import years_between
 from kontingent_ws.errors import Conflict
 from tests.conftest import BACKENDS, _drop_postgres_database, _fresh_postgres_database
 
@@ -230,3 +232,24 @@ def test_a_small_region_on_the_shared_fixtures(engine: Engine, session: Session)
     result = generate_demo(engine, DemoConfig(students=60, seed=2, diary_marks_per_subject=1))
     assert result.rows["student"] == 60
     assert session.scalar(select(func.count()).select_from(Student)) == 60
+
+
+def test_names_agree_with_sex(region: Session) -> None:
+    for sex, last, middle in region.execute(select(Person.sex, Person.last_name, Person.middle_name)):
+        if sex == "1":
+            assert middle.endswith("ич") and not last.endswith(("ва", "на", "ая"))
+        else:
+            assert middle.endswith("на") and last.endswith(("а", "я"))
+
+
+def test_pupils_are_of_the_age_of_their_grade(region: Session) -> None:
+    rows = region.execute(
+        select(Person.birth_date, ClassGroup.grade)
+        .join(Student, Student.id == Person.id)
+        .join(ClassGroup, ClassGroup.id == Student.current_class_group_id)
+        .where(ClassGroup.grade.is_not(None))
+    ).all()
+    assert rows
+    for born, grade in rows:
+        age = years_between(born, CONFIG.year_start)
+        assert 6 + grade <= age <= 8 + grade
