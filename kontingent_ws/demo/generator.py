@@ -42,11 +42,10 @@ def _closure(ctx: Context, parents: dict[int, int | None]) -> None:
 
 def generate(connection: Connection, config: DemoConfig, *, chunk_rows: int = 200_000) -> dict[str, int]:
     """Write a whole demo region in the connection's transaction; return rows written per table."""
-    base_subjects = dict(
-        connection.execute(
-            select(BaseSubject.code, BaseSubject.id).where(BaseSubject.owner_authority_id.is_(None))
-        ).all()
-    )
+    rows = connection.execute(
+        select(BaseSubject.code, BaseSubject.id).where(BaseSubject.owner_authority_id.is_(None))
+    ).tuples()
+    base_subjects = {code: subject_id for code, subject_id in rows}  # noqa: C416 (a Result is no mapping)
     if not base_subjects:
         raise DictionariesMissing("Справочники не загружены: выполните «kontingent initdb»")
     writer = open_writer(connection, chunk_rows)
