@@ -4,12 +4,13 @@
 
 Without ``--url`` a fresh database is created on 127.0.0.1:5432 (user postgres) and dropped
 afterwards. Prints elapsed seconds, students per second, rows per table, the database size and
-the peak resident memory of this process.
+the peak resident memory and CPU time of this process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -64,7 +65,8 @@ def main() -> int:
         with engine.connect() as connection:
             size = connection.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar()
         engine.dispose()
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        peak_mb = usage.ru_maxrss / 1024
         print(f"students:          {args.students}")
         print(f"diary marks/subj:  {args.diary_marks_per_subject}")
         print(f"elapsed:           {elapsed:.1f} s")
@@ -72,6 +74,8 @@ def main() -> int:
         print(f"rows written:      {result.total_rows} ({result.total_rows / elapsed:.0f} rows/s)")
         print(f"database size:     {size}")
         print(f"peak RSS:          {peak_mb:.0f} MiB")
+        print(f"generator CPU:     {usage.ru_utime + usage.ru_stime:.0f} s (user+system of this process)")
+        print(f"load average:      {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work slows the run)")
         print("rows per table:")
         for table, count in result.rows.items():
             print(f"  {table:<24} {count:>12}")
