@@ -30,6 +30,7 @@ from db.models import (
     Address,
     AppUser,
     AuditEvent,
+    Authority,
     BaseSubject,
     Branch,
     ClassGroup,
@@ -102,7 +103,11 @@ def _person(
 def build_registry(session: Session) -> RegistryData:
     region = make_small_region(session)
     north_school = session.get(Organization, region.north_school_id)
-    assert north_school is not None
+    ministry = session.get(Authority, region.ministry_id)
+    assert north_school is not None and ministry is not None
+    ministry.inn, ministry.ogrn, ministry.okfs_code = make_inn_org(990000001), "1027700132195", "13"
+    ministry.phone, ministry.fax = "+7 (900) 100-00-00", "+7 (900) 100-00-01"
+    ministry.email, ministry.website = "minobr@example.ru", "https://minobr.example.ru"
     legal = Address(full_text="99601000, Тестовая обл., с. Северное, ул. Школьная, д. 1", postal_code="996010")
     actual = Address(full_text="с. Северное, ул. Школьная, д. 1а")
     branch_address = Address(full_text="д. Малые Выселки, ул. Лесная, д. 3")
