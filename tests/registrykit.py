@@ -45,6 +45,7 @@ from db.models import (
     LoadJournal,
     LocalSubject,
     Organization,
+    OrgUnit,
     PeriodMark,
     Person,
     PersonAddress,
@@ -85,7 +86,8 @@ class RegistryData:
 
 
 def _norm(value: str | None) -> str | None:
-    return value.lower().replace("ё", "е") if value is not None else None
+    """The ``*_norm`` form intake writes: upper case, Ё as Е."""
+    return value.upper().replace("Ё", "Е") if value is not None else None
 
 
 def _person(
@@ -102,6 +104,8 @@ def _person(
 
 def build_registry(session: Session) -> RegistryData:
     region = make_small_region(session)
+    for unit in session.scalars(select(OrgUnit)):
+        unit.full_name_norm = _norm(unit.full_name) or ""
     north_school = session.get(Organization, region.north_school_id)
     ministry = session.get(Authority, region.ministry_id)
     assert north_school is not None and ministry is not None

@@ -66,8 +66,9 @@ def sort_order(
 
 
 def normalize_name(value: str) -> str:
-    """The form kept in ``*_norm`` columns: lower case, ё as е, single spaces."""
-    return " ".join(value.lower().replace("ё", "е").split())
+    """The form kept in ``*_norm`` columns (as intake and the demo generator write them): upper
+    case, Ё as Е, single spaces."""
+    return " ".join(value.upper().replace("Ё", "Е").split())
 
 
 def _escape_like(value: str) -> str:
