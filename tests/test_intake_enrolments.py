@@ -1,0 +1,116 @@
+"""Enrolment rules: the decision table, and transfers and overlaps through the real pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine, make_session_factory
+from db.models import Enrolment, LoadRowError, Student
+from kontingent_ws.usecases.intake.validate import Closure, Decision, Span, decide
+from tests.intakekit import (
+    SOUTH_INN,
+    SOUTH_KPP,
+    World,
+    enrolment,
+    load,
+    make_world,
+    packet_xml,
+    settings_for,
+    snils,
+    student,
+)
+
+HERE, THERE = 1, 2
+D = dt.date.fromisoformat
+
+
+def span(eid: int, org: int, entry: str, exit_date: str | None = None) -> Span:
+    return Span(id=eid, organization_id=org, entry_date=D(entry), exit_date=D(exit_date) if exit_date else None)
+
+
+@pytest.mark.parametrize(
+    ("existing", "entry", "exit_date", "expected"),
+    [
+        ((), "2024-09-01", None, Decision(action="insert")),
+        ((span(1, HERE, "2024-09-01"),), "2024-09-01", "2025-01-31", Decision(action="update", enrolment_id=1)),
+        ((span(1, HERE, "2023-09-01", "2024-05-31"),), "2024-09-01", None, Decision(action="insert")),
+        ((span(1, HERE, "2023-09-01"),), "2024-09-01", None,
+         Decision(action="reject", error="ENROLMENT_OVERLAP", other_entry=D("2023-09-01"))),
+        ((span(1, HERE, "2023-09-01", "2024-09-15"),), "2024-09-01", "2025-01-01",
+         Decision(action="reject", error="ENROLMENT_OVERLAP", other_entry=D("2023-09-01"))),
+        ((span(1, THERE, "2023-09-01"),), "2024-09-01", None,
+         Decision(action="insert", closures=(Closure(enrolment_id=1, organization_id=THERE,
+                                                     exit_date=D("2024-08-31")),))),
+        ((span(1, THERE, "2024-09-01"),), "2024-09-01", None,
+         Decision(action="reject", error="TRANSFER_CONFLICT", other_entry=D("2024-09-01"))),
+        ((span(1, THERE, "2023-09-01"),), "2022-09-01", "2023-05-31", Decision(action="insert")),
+        ((span(1, THERE, "2020-09-01", "2023-05-31"),), "2024-09-01", None, Decision(action="insert")),
+    ],
+    ids=["first", "resent", "after-a-closed-one", "overlap-open", "overlap-closed", "transfer",
+         "transfer-conflict", "history-elsewhere", "closed-elsewhere"],
+)
+def test_enrolment_decisions(existing: tuple[Span, ...], entry: str, exit_date: str | None, expected: Decision) -> None:
+    assert decide(organization_id=HERE, entry_date=D(entry), exit_date=D(exit_date) if exit_date else None,
+                  existing=existing) == expected
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[tuple[Session, World]]:
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        yield session, make_world(session)
+    engine.dispose()
+
+
+def test_a_new_enrolment_elsewhere_closes_the_old_one_as_a_transfer(
+    world: tuple[Session, World], db_url: str, tmp_path: Path
+) -> None:
+    session, w = world
+    settings = settings_for(db_url, tmp_path)
+    pupil = student("p", "Рябов", "Глеб", "2013-01-01", snils_value=snils(11))
+    load(session, settings, w.netschool,
+         packet_xml("north-1", {"Students": [pupil], "Enrolments": [enrolment("e", "p", "2023-09-01")]}))
+
+    outcome = load(session, settings, w.dnevnik, packet_xml(
+        "south-1", {"Students": [pupil], "Enrolments": [enrolment("e", "p", "2025-01-13")]},
+        provider="dnevnik", org_inn=SOUTH_INN, org_kpp=SOUTH_KPP))
+
+    history = session.execute(
+        select(Enrolment.organization_id, Enrolment.entry_date, Enrolment.exit_date, Enrolment.exit_reason_code)
+        .order_by(Enrolment.entry_date)
+    ).all()
+    current = session.execute(select(Student.current_organization_id, Student.status_code)).one()
+    assert outcome.status == "done"
+    assert [tuple(row) for row in history] == [
+        (w.region.north_school_id, D("2023-09-01"), D("2025-01-12"), "1"),
+        (w.region.south_school_id, D("2025-01-13"), None, None),
+    ]
+    assert tuple(current) == (w.region.south_school_id, "1")
+
+
+def test_overlapping_enrolments_at_one_organization_are_refused(
+    world: tuple[Session, World], db_url: str, tmp_path: Path
+) -> None:
+    session, w = world
+    settings = settings_for(db_url, tmp_path)
+    pupil = student("p", "Рябов", "Глеб", "2013-01-01", snils_value=snils(12))
+    load(session, settings, w.netschool, packet_xml("a", {
+        "Students": [pupil], "Enrolments": [enrolment("e1", "p", "2023-09-01", exit_date="2024-12-31")]}))
+
+    outcome = load(session, settings, w.netschool, packet_xml("b", {
+        "Students": [pupil], "Enrolments": [enrolment("e2", "p", "2024-09-01"),
+                                            enrolment("e1", "p", "2023-09-01", exit_date="2024-12-31")]}))
+
+    errors = session.execute(select(LoadRowError.section, LoadRowError.row, LoadRowError.code, LoadRowError.message)
+                             ).all()
+    assert [tuple(e) for e in errors] == [("Enrolments", 1, "ENROLMENT_OVERLAP",
+                                           "Период обучения с 2024-09-01 пересекается с другим зачислением в эту "
+                                           "организацию (с 2023-09-01)")]
+    assert (outcome.status, outcome.journal_status, outcome.counts.applied) == ("done_with_errors", "partial", 2)
+    assert session.scalar(select(Student.status_code)) == "2"

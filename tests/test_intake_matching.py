@@ -1,0 +1,108 @@
+"""Identity matching, table-driven, through the real pipeline on every backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine, make_session_factory
+from db.models import LoadRowError, Person, Student
+from kontingent_ws.usecases.intake.matching import find_potential_duplicates, normalize_name
+from tests.intakekit import World, load, make_world, packet_xml, settings_for, snils, student
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    name: str
+    registered: tuple[tuple[str, str, str | None, str, str, str | None], ...]
+    """Persons already in the registry: (last, first, middle, birth, sex, СНИЛС)."""
+    incoming: str
+    """The student row of the packet (providerRef = the case name)."""
+    expect: str
+    """``matched:<index of registered>``, ``new`` or ``refused:<code>``."""
+
+
+CASES = [
+    Case(name="same-snils-other-name", registered=(("Ветров", "Иван", None, "2013-01-01", "1", snils(1)),),
+         incoming=student("same-snils-other-name", "Ветров-Смирнов", "Иван", "2013-01-01", snils_value=snils(1)),
+         expect="matched:0"),
+    Case(name="name-normalized", registered=(("Ёлкин", "Пётр", "Ильич", "2013-02-02", "1", None),),
+         incoming=student("name-normalized", "ЕЛКИН", "пётр", "2013-02-02", middle="  ильич "),
+         expect="matched:0"),
+    Case(name="two-candidates", registered=(("Громов", "Илья", None, "2013-03-03", "1", None),
+                                            ("Громов", "Илья", None, "2013-03-03", "1", None)),
+         incoming=student("two-candidates", "Громов", "Илья", "2013-03-03"), expect="refused:AMBIGUOUS_PERSON"),
+    Case(name="conflicting-snils", registered=(("Дымов", "Олег", None, "2013-04-04", "1", snils(2)),),
+         incoming=student("conflicting-snils", "Дымов", "Олег", "2013-04-04", snils_value=snils(3)),
+         expect="refused:SNILS_CONFLICT"),
+    Case(name="snils-fills-a-gap", registered=(("Жуков", "Лев", None, "2013-05-05", "1", None),),
+         incoming=student("snils-fills-a-gap", "Жуков", "Лев", "2013-05-05", snils_value=snils(4)),
+         expect="matched:0"),
+    Case(name="other-sex", registered=(("Зорин", "Саша", None, "2013-06-06", "1", None),),
+         incoming=student("other-sex", "Зорина", "Саша", "2013-06-06", sex="2"), expect="new"),
+    Case(name="other-birth-date", registered=(("Ильин", "Роман", None, "2013-07-07", "1", None),),
+         incoming=student("other-birth-date", "Ильин", "Роман", "2013-07-08"), expect="new"),
+    Case(name="unknown", registered=(), incoming=student("unknown", "Карпов", "Ян", "2013-08-08"), expect="new"),
+]
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[tuple[Session, World]]:
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        yield session, make_world(session)
+    engine.dispose()
+
+
+def register(session: Session, last: str, first: str, middle: str | None, birth: str, sex: str,
+             snils_value: str | None) -> int:
+    person = Person(last_name=last, first_name=first, middle_name=middle, last_name_norm=normalize_name(last),
+                    first_name_norm=normalize_name(first), middle_name_norm=normalize_name(middle) or None,
+                    sex=sex, birth_date=dt.date.fromisoformat(birth), snils=snils_value)
+    session.add(person)
+    session.flush()
+    return person.id
+
+
+def test_identity_matching_cases(world: tuple[Session, World], db_url: str, tmp_path: Path) -> None:
+    session, w = world
+    registered = {case.name: [register(session, *row) for row in case.registered] for case in CASES}
+    session.commit()
+    before = set(session.scalars(select(Person.id)))
+
+    outcome = load(session, settings_for(db_url, tmp_path), w.netschool,
+                   packet_xml("matching", {"Students": [case.incoming for case in CASES]}))
+
+    errors = {e.row: e.code for e in session.scalars(select(LoadRowError))}
+    students = set(session.scalars(select(Student.id)))
+    created = set(session.scalars(select(Person.id))) - before
+    got = {}
+    for row, case in enumerate(CASES, start=1):
+        matched = [index for index, pid in enumerate(registered[case.name]) if pid in students]
+        got[case.name] = f"refused:{errors[row]}" if row in errors else f"matched:{matched[0]}" if matched else "new"
+    assert got == {case.name: case.expect for case in CASES}
+    assert len(created) == sum(case.expect == "new" for case in CASES)
+    assert outcome.counts.rejected == 2
+    filled = session.scalars(select(Person.snils).where(Person.id == registered["snils-fills-a-gap"][0])).one()
+    assert filled == snils(4)
+
+
+def test_potential_duplicates_report(world: tuple[Session, World]) -> None:
+    session, _ = world
+    first = register(session, "Лосев", "Иван", None, "2012-01-01", "1", None)
+    second = register(session, "ЛОСЕВ ", "иван", None, "2012-01-01", "1", snils(9))
+    register(session, "Лосев", "Иван", None, "2012-01-02", "1", None)
+    session.commit()
+
+    groups = find_potential_duplicates(session, None)
+
+    assert [(g.last_name, g.first_name, g.birth_date, g.person_ids) for g in groups] == [
+        ("ЛОСЕВ", "ИВАН", dt.date(2012, 1, 1), (first, second))
+    ]
+    assert find_potential_duplicates(session, _.region.north_school_id) == []  # none of them studies there

@@ -1,0 +1,110 @@
+"""Provider priority and field provenance, table-driven, through the real pipeline on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine, make_session_factory
+from db.models import FieldProvenance, LoadJournal, LoadRowError, Packet, Person, ProviderPriority
+from kontingent_ws.usecases.intake.priority import PriorityRules
+from tests.intakekit import World, load, make_world, packet_xml, settings_for, snils, student
+
+A, B, C = "+7 900 000-00-01", "+7 900 000-00-02", "+7 900 000-00-03"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    name: str
+    ranks: tuple[str, ...]
+    """Providers of the school, highest first (absent ones rank below all listed)."""
+    writes: tuple[tuple[str, str], ...]
+    """(provider, phone) sent for the same student, in order."""
+    phone: str
+    """The phone the registry keeps."""
+    owner: str
+    """The provider the phone's provenance names."""
+    warned: bool
+    """Whether the last load carries the PRIORITY_KEPT warning."""
+
+
+CASES = [
+    Case(name="higher-kept", ranks=("netschool", "dnevnik"), writes=(("netschool", A), ("dnevnik", B)), phone=A,
+         owner="netschool", warned=True),
+    Case(name="higher-overwrites", ranks=("netschool", "dnevnik"), writes=(("dnevnik", B), ("netschool", A)),
+         phone=A, owner="netschool", warned=False),
+    Case(name="no-ranking-last-wins", ranks=(), writes=(("netschool", A), ("dnevnik", B)), phone=B, owner="dnevnik",
+         warned=False),
+    Case(name="unranked-below-ranked", ranks=("netschool",), writes=(("netschool", A), ("dnevnik", B)), phone=A,
+         owner="netschool", warned=True),
+    Case(name="ranked-over-unranked", ranks=("dnevnik",), writes=(("netschool", A), ("dnevnik", B)), phone=B,
+         owner="dnevnik", warned=False),
+    Case(name="own-value-rewritten", ranks=("dnevnik", "netschool"), writes=(("netschool", A), ("netschool", C)),
+         phone=C, owner="netschool", warned=False),
+    Case(name="same-value-is-no-conflict", ranks=("netschool", "dnevnik"), writes=(("netschool", A), ("dnevnik", A)),
+         phone=A, owner="netschool", warned=False),
+]
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[tuple[Session, World]]:
+    engine = make_engine(db_url)
+    with make_session_factory(engine)() as session:
+        yield session, make_world(session)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_provider_priority(case: Case, world: tuple[Session, World], db_url: str, tmp_path: Path) -> None:
+    session, w = world
+    providers = {"netschool": w.netschool, "dnevnik": w.dnevnik}
+    session.add_all(
+        ProviderPriority(organization_id=w.region.north_school_id, system_id=providers[m].system_id, rank=rank)
+        for rank, m in enumerate(case.ranks, start=1)
+    )
+    session.commit()
+    settings = settings_for(db_url, tmp_path)
+    for n, (mnemonic, phone) in enumerate(case.writes):
+        rows = {"Students": [student("s1", "Носов", "Иван", "2013-01-01", snils_value=snils(7), phone=phone)]}
+        load(session, settings, providers[mnemonic], packet_xml(f"{case.name}-{n}", rows, provider=mnemonic))
+
+    person = session.scalars(select(Person).where(Person.snils == snils(7))).one()
+    owner = session.get(FieldProvenance, ("person", person.id, "phone"))
+    last_packet = session.scalars(select(Packet.id).order_by(Packet.id.desc())).first()
+    warnings = session.execute(
+        select(LoadRowError.code, LoadRowError.field, LoadRowError.message, LoadRowError.severity)
+        .join(LoadJournal, LoadJournal.id == LoadRowError.journal_id)
+        .where(LoadJournal.packet_id == last_packet)
+    ).all()
+    assert person.phone == case.phone
+    assert owner is not None and owner.system_id == providers[case.owner].system_id
+    if case.warned:
+        assert [(code, field, severity) for code, field, _, severity in warnings] == [
+            ("PRIORITY_KEPT", "phone", "warning")
+        ]
+        assert warnings[0][2] == (
+            f"Значение «Телефон» не изменено: его передал поставщик «ИС {case.owner}» с более высоким приоритетом"
+        )
+    else:
+        assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("ranks", "writer", "previous", "allowed"),
+    [
+        ({1: 1, 2: 2}, 2, 1, False),
+        ({1: 1, 2: 2}, 1, 2, True),
+        ({1: 1}, 2, 1, False),
+        ({2: 1}, 2, 1, True),
+        ({}, 2, 1, True),
+        ({1: 1, 2: 2}, 2, 2, True),
+        ({1: 1, 2: 2}, 2, None, True),
+    ],
+)
+def test_may_overwrite(ranks: dict[int, int], writer: int, previous: int | None, allowed: bool) -> None:
+    assert PriorityRules(ranks=ranks, names={}).may_overwrite(writer, previous) is allowed
