@@ -18,7 +18,7 @@ from lxml import etree
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kontingent_ws.errors import AuthenticationError
+from kontingent_ws.errors import AccessDenied, AuthenticationError
 from kontingent_ws.services.faults import to_fault
 from kontingent_ws.settings import Settings
 
@@ -124,6 +124,8 @@ class CallLifecycle:
         except Exception as exc:
             if call is not None:
                 _roll_back(call)
+                if isinstance(exc, AccessDenied) and not exc.audited:
+                    _audit_refusal(call, exc)
             where = f"{self.contract.name}.{ctx.descriptor.name}"
             raise to_fault(exc, request_id=request_id, where=where) from None
         return result
@@ -132,6 +134,16 @@ class CallLifecycle:
         """``method_context_closed`` event: the session is always closed."""
         if isinstance(ctx.udc, CallContext):
             ctx.udc.session.close()
+
+
+def _audit_refusal(call: CallContext, exc: AccessDenied) -> None:
+    """Every refused access is audited; refusals raised without ``scope.deny`` are recorded here."""
+    from kontingent_ws.security import audit
+
+    try:
+        audit.record_detached(call, audit.ACCESS_DENIED, object_type="operation", details=exc.message)
+    except Exception:
+        logger.exception("audit of a refused access failed request_id=%s", call.request_id)
 
 
 def _roll_back(call: CallContext) -> None:

@@ -52,6 +52,8 @@ class AuthenticationError(KontingentError, PermissionError):
 class AccessDenied(KontingentError, PermissionError):
     code = "Client.AccessDenied"
     default_message = "Доступ запрещён"
+    audited = False
+    """True once the refusal is in the audit log (``scope.deny`` records it with the object)."""
 
 
 class NotFound(KontingentError, LookupError):

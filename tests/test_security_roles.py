@@ -7,6 +7,7 @@ deviation from the role model at once.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +27,27 @@ from kontingent_ws.settings import Settings
 from tests.authkit import SmallRegion, make_small_region
 from tests.live import call_wsgi, read_fault
 from tests.pki import make_rsa_identity, write_pem_files
-from tests.rolematrix import AUTH, CALLERS, DENIED, OK, ROWS
+from tests.rolematrix import AUTH, CALLERS, DENIED, OK, ROWS, World
 
 WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
 PASSWORD = "Matrix-password-2024"
 REGISTRY_CONTRACTS = ["Students", "Organizations", "Authorities", "EpguPerformance", "ChangeFeed"]
 
 
-def _setup(session: Session, settings: Settings, pki: Path) -> tuple[SmallRegion, dict[str, Any]]:
+def _setup(session: Session, settings: Settings, pki: Path) -> tuple[World, dict[str, Any]]:
     region = make_small_region(session)
+    user_ids: dict[str, int] = {}
+    system_ids: dict[str, int] = {}
     for login, role, unit in [
         ("admin", SYSTEM_ADMIN, None),
         ("ministry", EMPLOYEE, region.ministry_id),
         ("north_admin", AUTHORITY_ADMIN, region.north_id),
         ("north_school", EMPLOYEE, region.north_school_id),
+        ("north_extra", EMPLOYEE, region.north_school_id),
+        ("south_extra", EMPLOYEE, region.south_school_id),
     ]:
-        new_user(session, settings, login=login, password=PASSWORD, role=role, unit_id=unit, full_name=login)
+        user = new_user(session, settings, login=login, password=PASSWORD, role=role, unit_id=unit, full_name=login)
+        user_ids[login] = user.id
     wsse: dict[str, Any] = {"anonymous": None}
     for login in ("admin", "ministry", "north_admin", "north_school"):
         wsse[login] = UsernameToken(login, PASSWORD, use_digest=True)
@@ -51,7 +57,7 @@ def _setup(session: Session, settings: Settings, pki: Path) -> tuple[SmallRegion
     ]:
         identity = make_rsa_identity(name)
         key, cert = write_pem_files(identity, pki / name)
-        new_system(
+        system_ids[name] = new_system(
             session,
             mnemonic=name.upper(),
             name=name,
@@ -60,12 +66,15 @@ def _setup(session: Session, settings: Settings, pki: Path) -> tuple[SmallRegion
             certificate_pem=identity.cert_pem,
             contracts=contracts,
             write_unit_ids=scopes,
-        )
+        ).id
         wsse[name] = BinarySignature(
             str(key), str(cert), signature_method=xmlsec.Transform.RSA_SHA256, digest_method=xmlsec.Transform.SHA256
         )
     session.commit()
-    return region, wsse
+    world = World(
+        **{f.name: getattr(region, f.name) for f in fields(SmallRegion)}, user_ids=user_ids, system_ids=system_ids
+    )
+    return world, wsse
 
 
 def _outcome(body: bytes, status: int) -> str:
@@ -98,12 +107,12 @@ def test_every_operation_as_every_caller(db_url: str, tmp_path: Path) -> None:
                 answer = call_wsgi(app, f"/ws/{row.contract}", etree.tostring(envelope))
                 got, want = _outcome(answer.body, answer.status), row.outcome_for(caller)
                 checked += 1
-                if got != want:
+                if got != want and not (":" not in want and got.split(":")[0] == want):
                     mismatches.append(f"{row.contract}.{row.operation} as {caller}: expected {want}, got {got}")
     finally:
         engine.dispose()
     assert checked == len(ROWS) * len(CALLERS)
-    assert mismatches == []
+    assert mismatches == [], "\n".join(mismatches)
 
 
 def test_table_covers_every_served_operation() -> None:

@@ -36,7 +36,12 @@ class AppUser(TimestampMixin, Base):
 
 
 class WsNonce(Base):
-    """A WS-Security UsernameToken nonce already accepted (each is accepted once)."""
+    """A WS-Security UsernameToken nonce already accepted (each is accepted once).
+
+    UNLOGGED on PostgreSQL (migration 0002): remembering a nonce must not cost a WAL flush on every call. After a
+    database crash the table is empty, so a captured request could be replayed until its
+    ``Created`` leaves the allowed skew (five minutes) – an accepted trade-off.
+    """
 
     __tablename__ = "ws_nonce"
 

@@ -15,7 +15,8 @@ import random
 import threading
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, WsNonce, utcnow
 from kontingent_ws.call import CallContext
@@ -176,7 +177,9 @@ class DefaultAuthenticator:
             audit.record_detached(
                 call, audit.ACCESS_DENIED, object_type="contract", object_id=call.contract, details=message
             )
-            raise AccessDenied(message)
+            error = AccessDenied(message)
+            error.audited = True
+            raise error
         return caller
 
 
@@ -212,15 +215,20 @@ def _count_failure(call: CallContext, user_id: int) -> None:
 
 
 def _accept_nonce(call: CallContext, token: UsernameToken) -> None:
-    """Accept a nonce once: its row is written in the call's transaction, a duplicate is a replay."""
+    """Accept a nonce once: one INSERT … ON CONFLICT DO NOTHING in the call's transaction."""
     assert token.nonce is not None
     session = call.session
     nonce = base64.b64encode(token.nonce).decode("ascii")
-    try:
-        with session.begin_nested():
-            session.add(WsNonce(nonce=nonce, login=token.username))
-    except IntegrityError as exc:
-        raise AuthenticationError("Повторное использование Nonce: запрос отклонён как повтор") from exc
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_(WsNonce)
+        .values(nonce=nonce, login=token.username, seen_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[WsNonce.nonce])
+    )
+    result = session.execute(statement)
+    if getattr(result, "rowcount", 1) == 0:
+        raise AuthenticationError("Повторное использование Nonce: запрос отклонён как повтор")
     if random.random() < 0.01:
         horizon = utcnow() - dt.timedelta(seconds=call.settings.nonce_ttl_seconds)
         session.execute(delete(WsNonce).where(WsNonce.seen_at < horizon))

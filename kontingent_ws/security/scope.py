@@ -31,7 +31,9 @@ def deny(
 ) -> AccessDenied:
     """Audit a refused access (in its own transaction) and return the error to raise."""
     audit.record_detached(call, audit.ACCESS_DENIED, object_type=object_type, object_id=object_id, details=message)
-    return AccessDenied(message)
+    error = AccessDenied(message)
+    error.audited = True
+    return error
 
 
 def ensure_unit_visible(call: CallContext, unit_id: int, *, object_type: str = "org_unit") -> None:

@@ -1,0 +1,124 @@
+"""What authentication and the scope check cost per call.
+
+The same operation (GetOrganizationPortfolio, which checks the caller's scope) is called
+through the real WSGI application twice per iteration, interleaved: once with a WS-Security
+UsernameToken (PasswordDigest, fresh nonce) as a scoped employee, once with authentication off.
+Envelopes are built before timing. Prints the medians and p99 of both and their difference.
+
+    .venv/bin/python bench/bench_auth.py [--url URL] [--students 2000] [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import zeep
+from cryptography.fernet import Fernet
+from lxml import etree
+from sqlalchemy import select
+from zeep.wsse.username import UsernameToken
+
+from db.engine import make_engine, make_session_factory
+from db.migrate import initdb
+from db.models import Authority, Organization
+from kontingent_ws.app import make_app
+from kontingent_ws.demo import DemoConfig, generate_demo
+from kontingent_ws.security.caller import EMPLOYEE
+from kontingent_ws.security.provisioning import new_user
+from kontingent_ws.settings import Settings
+
+WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "Organizations.wsdl"
+PASSWORD = "Bench-password-2024"
+
+
+def call_wsgi(app: Any, path: str, body: bytes) -> tuple[int, bytes]:
+    """One in-process POST through the WSGI application; returns (status, body)."""
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    environ.update(
+        REQUEST_METHOD="POST",
+        PATH_INFO=path,
+        CONTENT_TYPE="text/xml; charset=utf-8",
+        CONTENT_LENGTH=str(len(body)),
+    )
+    environ["wsgi.input"] = io.BytesIO(body)
+    status: list[str] = []
+    chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
+    data = b"".join(chunks)
+    return int(status[0].split()[0]), data
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-auth-"))
+    url = args.url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    initdb(url)
+    engine = make_engine(url)
+    generate_demo(engine, DemoConfig(students=args.students), if_empty=True)
+    settings = Settings(database_url=url, secret_key=Fernet.generate_key().decode())
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        # A school under a municipal authority: the employee of that authority sees it through the closure.
+        organization_id, authority_id = session.execute(
+            select(Organization.id, Authority.id)
+            .join(Authority, Authority.id == Organization.parent_id)
+            .where(Authority.parent_id.is_not(None))
+            .order_by(Organization.id)
+            .limit(1)
+        ).one()
+        login = f"bench_{time.time_ns()}"
+        new_user(session, settings, login=login, password=PASSWORD, role=EMPLOYEE, unit_id=authority_id,
+                 full_name="Бенчмарк")
+    secured = make_app(settings, session_factory=factory)
+    open_app = make_app(Settings(database_url=url, auth_enabled=False), session_factory=factory)
+    signed_client = zeep.Client(str(WSDL), wsse=UsernameToken(login, PASSWORD, use_digest=True))
+    plain_client = zeep.Client(str(WSDL))
+    plain = etree.tostring(
+        plain_client.create_message(plain_client.service, "GetOrganizationPortfolio", OrganizationId=organization_id)
+    )
+    signed = [
+        etree.tostring(
+            signed_client.create_message(
+                signed_client.service, "GetOrganizationPortfolio", OrganizationId=organization_id
+            )
+        )
+        for _ in range(args.requests + 50)
+    ]
+    with_auth: list[float] = []
+    without_auth: list[float] = []
+    for i, body in enumerate(signed):
+        start = time.perf_counter()
+        status_on, answer = call_wsgi(secured, "/ws/Organizations", body)
+        middle = time.perf_counter()
+        status_off, other = call_wsgi(open_app, "/ws/Organizations", plain)
+        end = time.perf_counter()
+        assert status_on == 200 and status_off == 200, (answer[:300], other[:300])
+        if i >= 50:  # warm-up
+            with_auth.append((middle - start) * 1000)
+            without_auth.append((end - middle) * 1000)
+    med_on, med_off = statistics.median(with_auth), statistics.median(without_auth)
+    print(f"database: {engine.dialect.name}, students: {args.students}, requests: {len(with_auth)} each")
+    print(f"with authentication + scope:  p50 {med_on:.3f} ms  p99 {_percentile(with_auth, 0.99):.3f} ms")
+    print(f"authentication off:           p50 {med_off:.3f} ms  p99 {_percentile(without_auth, 0.99):.3f} ms")
+    print(f"added by authentication + scope check (median): {med_on - med_off:.3f} ms")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
