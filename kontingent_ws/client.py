@@ -19,12 +19,12 @@ from kontingent_ws.xmlsig.certs import fingerprint, load_certificate
 from kontingent_ws.xmlsig.wsse import verify_wsse_envelope
 
 
-class SystemSignature(BinarySignature):  # type: ignore[misc]
+class SystemSignature(BinarySignature):
     """Sign calls as a registered information system; optionally verify the server's signed answers."""
 
     def __init__(self, key_file: str, cert_file: str, *, server_cert_file: str | None = None, **kwargs: Any):
-        kwargs.setdefault("signature_method", xmlsec.Transform.RSA_SHA256)
-        kwargs.setdefault("digest_method", xmlsec.Transform.SHA256)
+        kwargs.setdefault("signature_method", xmlsec.constants.TransformRsaSha256)
+        kwargs.setdefault("digest_method", xmlsec.constants.TransformSha256)
         super().__init__(key_file, cert_file, **kwargs)
         self._server_fingerprint = None
         if server_cert_file is not None:
