@@ -64,6 +64,20 @@ ROW_ERROR_TEMPLATES = MappingProxyType(
         "PASSPORT_FORMAT": ErrorTemplate(
             template="Серия и номер паспорта гражданина РФ «{value}» не соответствуют формату «99 99 999999»"
         ),
+        "BAD_DATE_DMY": ErrorTemplate(template="Некорректная дата «{value}» (ожидается ДД.ММ.ГГГГ)"),
+        "UNKNOWN_NAME": ErrorTemplate(template="Значение «{value}» отсутствует в справочнике «{classifier}»"),
+        "UNMAPPED_NAME": ErrorTemplate(
+            template="Значение «{value}» не сопоставлено со справочником «{classifier}» и не загружено",
+            severity="warning",
+        ),
+        "OTHER_ORGANIZATION": ErrorTemplate(
+            template="ИНН организации {value} отличается от ИНН {expected}: один файл – одна организация"
+        ),
+        "STUDENT_NOT_IDENTIFIED": ErrorTemplate(
+            template="Обучающийся не определён: укажите СНИЛС или дату рождения вместе с фамилией и именем"
+        ),
+        "BAD_FULL_NAME": ErrorTemplate(template="ФИО «{value}» не делится на фамилию, имя и отчество"),
+        "BAD_CLASS_NAME": ErrorTemplate(template="Класс «{value}» не имеет вида «номер и буква» (например, 5А)"),
     }
 )
 """Every row-error code with its Russian template and default severity."""

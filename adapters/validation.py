@@ -8,10 +8,13 @@ raw values; what a valid value is lives here, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
+from types import MappingProxyType
 
 from adapters import identifiers
 from adapters.records import MarkValue
@@ -26,6 +29,16 @@ UNVALUED_SCALES = frozenset({"na", "exempt"})
 """Scales whose only value is the scale itself («н/а», «осв.»)."""
 HUNDRED = "hundred"
 """The hundred-point scale: the value is the score itself."""
+
+NAME_ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        classifiers.SEX: MappingProxyType({"м": "1", "муж": "1", "мужской": "1", "ж": "2", "жен": "2", "женский": "2"}),
+        classifiers.MARK_VALUE: MappingProxyType({"зачёт": "pass", "зач": "pass", "незачёт": "fail", "незач": "fail"}),
+    }
+)
+"""Spellings people use besides a classifier's own names, after ``name_key``."""
+_DMY = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 @dataclass(kw_only=True)
@@ -49,6 +62,20 @@ class RowSink:
         return any(error.severity == "error" for error in self.errors)
 
 
+def parse_dmy(text: str) -> date | None:
+    """``ДД.ММ.ГГГГ`` (also with ``/``) or ``ГГГГ-ММ-ДД`` → a date; ``None`` when it is not a real date."""
+    if match := _DMY.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _ISO.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def normalize_inn(value: str) -> str:
     """ИНН of an organization (10 digits) or of an individual entrepreneur (12 digits)."""
     digits = "".join(value.split())
@@ -58,6 +85,38 @@ def normalize_inn(value: str) -> str:
 def full_years(birth: date, on: date) -> int:
     """Age in full years on a given date."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def name_key(value: str) -> str:
+    """How names are compared: case-folded, ``ё`` as ``е``, single spaces."""
+    return " ".join(value.casefold().replace("ё", "е").split())
+
+
+@cache
+def _names(classifier: str) -> Mapping[str, str]:
+    """Name (and code) → code of one classifier, keyed by ``name_key``; aliases first, then names."""
+    found: dict[str, str] = {}
+    for item in classifiers.items_of(classifier):
+        found.setdefault(name_key(item.name), item.code)
+    for item in classifiers.items_of(classifier):
+        found.setdefault(name_key(item.code), item.code)
+    for alias, code in NAME_ALIASES.get(classifier, {}).items():
+        found.setdefault(name_key(alias), code)
+    return MappingProxyType(found)
+
+
+@lru_cache(maxsize=4096)
+def code_by_name(classifier: str, raw: str) -> str | None:
+    """The code whose Russian name (or code, or a known alias) is ``raw``, or ``None``."""
+    return _names(classifier).get(name_key(raw))
+
+
+def check_name(sink: RowSink, field_name: str, raw: str, classifier: str) -> str | None:
+    """The code of the item named ``raw`` (as a drop-down list shows it), else ``UNKNOWN_NAME``."""
+    code = code_by_name(classifier, raw)
+    if code is None:
+        sink.fail("UNKNOWN_NAME", field_name, raw, classifier=classifiers.title_of(classifier))
+    return code
 
 
 def check_code(sink: RowSink, field_name: str, raw: str, classifier: str) -> str | None:
