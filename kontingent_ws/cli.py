@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kontingent_ws.commands.accounts",
     "kontingent_ws.commands.smev",
     "kontingent_ws.commands.report",
+    "kontingent_ws.commands.reports",
 )
 """Modules with a ``register(subparsers)`` function, in the order ``--help`` lists them."""
 

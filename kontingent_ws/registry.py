@@ -12,6 +12,7 @@ from kontingent_ws.services.changefeed import ChangeFeedService
 from kontingent_ws.services.epgu import EpguPerformanceService
 from kontingent_ws.services.intake import IntakeService
 from kontingent_ws.services.organizations import OrganizationsService
+from kontingent_ws.services.reports import ReportsService
 from kontingent_ws.services.service_info import ServiceInfoService
 from kontingent_ws.services.students import StudentsService
 from kontingent_ws.types.common import contract_namespace
@@ -56,4 +57,5 @@ CONTRACTS: tuple[Contract, ...] = (
     Contract(name="Organizations", services=(OrganizationsService,)),
     Contract(name="Authorities", services=(AuthoritiesService,)),
     Contract(name="Intake", services=(IntakeService,)),
+    Contract(name="Reports", services=(ReportsService,)),
 )

@@ -82,6 +82,8 @@ class ReportDefinition:
     """Aggregating query: (session, resolved params, scope unit id) → rows in column order."""
     chart: ChartSpec | None = None
     description: str = ""
+    runs_as_job: bool = False
+    """Too heavy to build during a SOAP call: the Reports contract queues it for a worker."""
 
     @property
     def family_title(self) -> str:

@@ -1,8 +1,10 @@
-"""Performance (успеваемость): marks counted per group in SQL, averages and shares derived in Python.
+"""Performance (успеваемость): mark counts added up in SQL, averages and shares derived in Python.
 
 The base of the shares is every mark on the five-point scale plus every «н/а»; pass/fail and
 exemption marks are left out. The average is over the five-point marks, computed from the counts
-of each grade (no sum over the numeric column: counting is cheaper on tens of millions of marks).
+of each grade. The counts come from the mark summaries kept by triggers (``reports.aggregates``):
+a region-wide report adds up some thousands of rows per organization instead of tens of
+millions of marks.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from db import classifiers
-from db.models import BaseSubject, DiaryMark, LocalSubject, Organization, PeriodMark, StudyPeriod
+from db.models import BaseSubject, DiaryMarkDaily, LocalSubject, Organization, PeriodMarkSummary, StudyPeriod
+from reports.aggregates import GRADES, has_marks, summed_counts
 from reports.definition import Cell, ChartSpec, Column, ReportDefinition, Row, percent
 from reports.params import (
     DATE_FROM,
@@ -28,11 +30,7 @@ from reports.params import (
     date_param,
     int_param,
 )
-from reports.query import SCHOOL_TYPES, count_if, name_or_code, organization_filter
-
-FIVE_POINT = "five_point"
-NOT_ATTESTED = "na"
-GRADES = ("5", "4", "3", "2", "1")
+from reports.query import SCHOOL_TYPES, name_or_code, organization_filter
 
 PERFORMANCE_COLUMNS = (
     Column(key="marks", heading="Отметок", total=True),
@@ -46,18 +44,8 @@ PERFORMANCE_COLUMNS = (
 )
 
 
-def mark_counts(scale: Any, raw_value: Any) -> tuple[ColumnElement[Any], ...]:
-    """Aggregates: counted marks, then one count per five-point grade (5 … 1), then «н/а»."""
-    five_point = scale == FIVE_POINT
-    return (
-        count_if(scale.in_((FIVE_POINT, NOT_ATTESTED))),
-        *(count_if(five_point & (raw_value == grade)) for grade in GRADES),
-        count_if(scale == NOT_ATTESTED),
-    )
-
-
 def performance_cells(counts: Sequence[Any]) -> tuple[Cell, ...]:
-    """``PERFORMANCE_COLUMNS`` values from the aggregates of ``mark_counts``."""
+    """``PERFORMANCE_COLUMNS`` values from counted marks, the count per grade (5 … 1) and «н/а»."""
     total, *grades, not_attested = (float(value) for value in counts)
     graded = sum(grades)
     points = sum(int(grade) * count for grade, count in zip(GRADES, grades, strict=True))
@@ -93,24 +81,24 @@ def merged(keyed: Iterable[tuple[tuple[Any, ...], Sequence[Any]]]) -> list[tuple
 
 
 def final_performance(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    # Grouping by integer ids keeps the aggregation a hash over small keys; names are joined afterwards.
-    group_by = (PeriodMark.subject_id, PeriodMark.kind, PeriodMark.study_period_id)
+    group_by = (PeriodMarkSummary.subject_id, PeriodMarkSummary.kind, PeriodMarkSummary.period_id)
     query = (
-        select(*group_by, *mark_counts(PeriodMark.scale_code, PeriodMark.raw_value))
-        .select_from(PeriodMark)
-        .join(Organization, Organization.id == PeriodMark.organization_id)
+        select(*group_by, *summed_counts(PeriodMarkSummary))
+        .select_from(PeriodMarkSummary)
+        .join(Organization, Organization.id == PeriodMarkSummary.organization_id)
         .where(
-            PeriodMark.school_year == int_param(params, "school_year"),
+            PeriodMarkSummary.school_year == int_param(params, "school_year"),
             *organization_filter(params, scope_unit_id, SCHOOL_TYPES),
         )
         .group_by(*group_by)
+        .having(has_marks(PeriodMarkSummary))
     )
     kind = params.get("kind")
     if isinstance(kind, str):
-        query = query.where(PeriodMark.kind == kind)
+        query = query.where(PeriodMarkSummary.kind == kind)
     found = session.execute(query).all()
     names = subject_names(session, (row[0] for row in found))
-    period_ids = {row[2] for row in found if row[2] is not None}
+    period_ids = {row[2] for row in found if row[2]}
     periods = {
         period_id: (period_kind, number)
         for period_id, period_kind, number in session.execute(
@@ -136,15 +124,16 @@ def period_label(kind: str, period_kind: str | None, number: int | None) -> str:
 
 def current_performance(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     query = (
-        select(DiaryMark.subject_id, *mark_counts(DiaryMark.scale_code, DiaryMark.raw_value))
-        .select_from(DiaryMark)
-        .join(Organization, Organization.id == DiaryMark.organization_id)
+        select(DiaryMarkDaily.subject_id, *summed_counts(DiaryMarkDaily))
+        .select_from(DiaryMarkDaily)
+        .join(Organization, Organization.id == DiaryMarkDaily.organization_id)
         .where(
-            DiaryMark.mark_date >= date_param(params, "date_from"),
-            DiaryMark.mark_date <= date_param(params, "date_to"),
+            DiaryMarkDaily.mark_date >= date_param(params, "date_from"),
+            DiaryMarkDaily.mark_date <= date_param(params, "date_to"),
             *organization_filter(params, scope_unit_id, SCHOOL_TYPES),
         )
-        .group_by(DiaryMark.subject_id)
+        .group_by(DiaryMarkDaily.subject_id)
+        .having(has_marks(DiaryMarkDaily))
     )
     found = session.execute(query).all()
     names = subject_names(session, (row[0] for row in found))

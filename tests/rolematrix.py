@@ -63,6 +63,8 @@ REGISTRY_READERS = dict.fromkeys(("admin", "ministry", "north_admin", "north_sch
 """Who views the registries (VIEW_REGISTRIES): every person within its scope, consumer systems region-wide."""
 REGION_READERS = dict.fromkeys(("admin", "ministry", "epgu"), OK)
 """Who sees both municipalities: the system administrator, the ministry's staff, consumer systems."""
+REPORT_READERS = dict.fromkeys(("admin", "ministry", "north_admin", "north_school"), OK)
+"""Who builds reports (VIEW_REPORTS): every person; consumer and provider systems are not granted it."""
 
 ROWS: list[Row] = [
     Row(contract="ServiceInfo", operation="GetServiceInfo", expect=EVERY_AUTHENTICATED, note="everyone authenticated"),
@@ -383,5 +385,31 @@ ROWS: list[Row] = [
         params=lambda w, caller: {"Page": 1, "PageSize": 10},
         expect={"admin": OK},
         note="the audit log: system administrator only",
+    ),
+    # --- Reports (VIEW_REPORTS: every person, within its scope; systems are not granted it) ---------------
+    Row(contract="Reports", operation="ListReports", expect=REPORT_READERS, note="every person; no system"),
+    Row(
+        contract="Reports",
+        operation="BuildReport",
+        params=lambda w, caller: {"Code": "STAT_ORG_BY_TYPE"},
+        expect=REPORT_READERS,
+        note="built within the caller's scope",
+    ),
+    Row(
+        contract="Reports",
+        operation="BuildReport",
+        params=lambda w, caller: {
+            "Code": "STAT_ORG_BY_TYPE",
+            "Params": {"Param": [{"Name": "unit_id", "Value": str(w.south_school_id)}]},
+        },
+        expect={"admin": OK, "ministry": OK},
+        note="a unit outside the caller's scope is refused",
+    ),
+    Row(
+        contract="Reports",
+        operation="GetReportJob",
+        params=lambda w, caller: {"JobId": 999999},
+        expect=dict.fromkeys(REPORT_READERS, NOT_FOUND),
+        note="a job is read by its owner only (tests/test_reports_service_live.py)",
     ),
 ]

@@ -1,4 +1,4 @@
-"""``kontingent worker [--once] [--poll-seconds N] [--stale-seconds N]``: load queued packets.
+"""``kontingent worker [--once] [--poll-seconds N] [--stale-seconds N]``: load queued packets, build queued reports.
 
 Any number of workers on any hosts share the queue (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 A worker that dies mid-packet leaves nothing of it applied; its job is taken over once its
@@ -22,13 +22,14 @@ from db.engine import make_engine, make_session_factory
 from kontingent_ws.settings import Settings
 from kontingent_ws.usecases.intake.apply import AfterChunk
 from kontingent_ws.usecases.intake.work import WorkerConfig, run_one, worker_name
+from kontingent_ws.usecases.report_jobs import run_report_job
 
 PAUSE_AFTER = "KONTINGENT_WORKER_PAUSE_AFTER_CHUNKS"
 PAUSE_FILE = "KONTINGENT_WORKER_PAUSE_FILE"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("worker", help="загружать полученные пакеты из очереди")
+    parser = subparsers.add_parser("worker", help="загружать полученные пакеты и строить отчёты из очереди")
     parser.add_argument("--once", action="store_true", help="обработать одно задание и завершиться")
     parser.add_argument("--poll-seconds", type=float, default=2.0, help="пауза при пустой очереди, секунд")
     parser.add_argument("--stale-seconds", type=float, default=300.0,
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     hook = pause_point()
     try:
         while True:
-            worked = run_one(factory, settings, config, after_chunk=hook)
+            worked = run_one(factory, settings, config, after_chunk=hook) or run_report_job(factory, config)
             if args.once:
                 return 0
             if not worked:

@@ -1,0 +1,38 @@
+"""``kontingent reports refresh``: rebuild the mark summaries the performance reports read.
+
+Triggers keep the summaries current on every write; run this after writes that bypass
+triggers (TRUNCATE, a restore, a bulk load with triggers disabled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from db.engine import make_engine, make_session_factory
+from kontingent_ws.settings import Settings
+from reports.aggregates import refresh_mark_summaries
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("reports", help="обслуживание отчётов: пересчёт сводных таблиц отметок")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    refresh = actions.add_parser("refresh", help="пересчитать сводные таблицы отметок по отметкам")
+    refresh.set_defaults(handler=_refresh)
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    engine = make_engine(Settings.from_env().database_url, hide_parameters=True)
+    started = time.perf_counter()
+    try:
+        with make_session_factory(engine)() as session:
+            result = refresh_mark_summaries(session)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(
+        f"Сводные таблицы пересчитаны за {time.perf_counter() - started:.1f} с: "
+        f"по дням – {result.diary_rows} строк, по периодам – {result.period_rows} строк"
+    )
+    return 0
