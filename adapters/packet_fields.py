@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from lxml import etree
 
@@ -20,6 +21,7 @@ NS = "urn://kontingent-region.ru/packet/1.0.0"
 """Target namespace of ``xsd/packet-1.0.0.xsd``."""
 
 
+@cache
 def qname(local: str) -> str:
     """Clark notation of a packet element name."""
     return f"{{{NS}}}{local}"
@@ -32,6 +34,16 @@ class Fields:
         self.element = element
         self.sink = sink
         self.prefix = prefix
+        self._first: dict[object, etree._Element] | None = None
+
+    def _find(self, local: str) -> etree._Element | None:
+        """The first child element ``local`` (children are indexed once: a row is read field by field)."""
+        first = self._first
+        if first is None:
+            first = self._first = {}
+            for element in self.element:
+                first.setdefault(element.tag, element)
+        return first.get(qname(local))
 
     def name(self, local: str) -> str:
         """Field name of the child ``local`` as reported in row errors."""
@@ -39,12 +51,12 @@ class Fields:
 
     def child(self, local: str) -> Fields | None:
         """Reader over the child element ``local``, or ``None`` when it is absent."""
-        element = self.element.find(qname(local))
+        element = self._find(local)
         return None if element is None else Fields(element, self.sink, f"{self.prefix}{local}/")
 
     def children(self, container: str, local: str) -> list[Fields]:
         """Readers over ``container/local`` elements, named ``container/local[i]/``."""
-        holder = self.element.find(qname(container))
+        holder = self._find(container)
         if holder is None:
             return []
         return [
@@ -61,7 +73,7 @@ class Fields:
 
     def text(self, local: str, *, required: bool = False) -> str | None:
         """Text of a child element, whitespace-collapsed; ``None`` when absent or empty."""
-        element = self.element.find(qname(local))
+        element = self._find(local)
         value = " ".join((element.text or "").split()) if element is not None else ""
         if not value:
             if required:

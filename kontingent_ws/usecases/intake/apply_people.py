@@ -40,6 +40,8 @@ FIELD_NAMES = {
     "education_form_code": "Форма обучения", "programme_kind_code": "Вид программы",
 }
 """Russian names of the merged fields, for warnings."""
+CREATE_DEFAULTS = {"citizenship_code": "1"}
+"""What a new person gets for a field its record leaves out (as ``Person``'s own defaults)."""
 NORMS = {"last_name": "last_name_norm", "first_name": "first_name_norm", "middle_name": "middle_name_norm"}
 
 
@@ -146,7 +148,7 @@ def _create(ctx: ApplyContext, items: Sequence[PersonItem], new: dict[tuple[obje
         person = items[indexes[0]].person
         values = person_fields(person)
         rows.append((
-            person_id, *(values.get(name) for name in PERSON_FIELDS),
+            person_id, *({**CREATE_DEFAULTS, **values}.get(name) for name in PERSON_FIELDS),
             normalize_name(person.last_name), normalize_name(person.first_name),
             normalize_name(person.middle_name) or None,
         ))

@@ -91,7 +91,8 @@ class Provenance:
             self.written[(entity, entity_id, name)] = None
 
     def save(self, session: Session, *, system_id: int, packet_id: int, now: dt.datetime) -> None:
-        """Write the provenance of every recorded field (replacing older rows) and forget them."""
+        """Write the provenance of every recorded field (replacing older rows) and forget everything,
+        so memory does not grow with the packet."""
         replaced = [key for key in self.written if key in self.writers]
         for start in range(0, len(replaced), LOOKUP_BATCH):
             batch = replaced[start : start + LOOKUP_BATCH]
@@ -106,8 +107,7 @@ class Provenance:
             PROVENANCE_COLUMNS,
             ((entity, entity_id, name, system_id, packet_id, now) for entity, entity_id, name in self.written),
         )
-        for key in self.written:
-            self.writers[key] = system_id
+        self.writers.clear()  # reloaded from the database for the entities a later slice touches
         self.written.clear()
 
 
