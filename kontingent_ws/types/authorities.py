@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from spyne import Array, ComplexModel
 
 from kontingent_ws.types.common import OptionalText, RequiredCount, RequiredText, contract_namespace
@@ -66,7 +68,8 @@ class AuthorityNode(ComplexModel):
     ]
 
 
-AuthorityNode._type_info["Children"] = Array(AuthorityNode, min_occurs=1, nillable=False)
+cast(Any, AuthorityNode)._type_info["Children"] = Array(AuthorityNode, min_occurs=1, nillable=False)
+"""Added after the class: the tree type refers to itself."""
 
 
 class AuthorityTree(ComplexModel):

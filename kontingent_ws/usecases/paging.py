@@ -81,6 +81,17 @@ def prefix_pattern(value: str | None) -> str | None:
     return f"{_escape_like(text)}%" if text else None
 
 
+def prefix_range(value: str | None) -> tuple[str, str] | None:
+    """``[low, high)`` holding exactly the normalized strings that start with the normalized prefix,
+    under code-point ordering (SQLite, PostgreSQL with the C or C.UTF-8 collation). Unlike ``LIKE``
+    it lets PostgreSQL walk the (last name, first name, birth date) index in order and stop after
+    one page."""
+    text = normalize_name(value or "")
+    if not text:
+        return None
+    return text, text[:-1] + chr(ord(text[-1]) + 1)
+
+
 def contains_pattern(value: str | None) -> str | None:
     """``LIKE`` pattern of a case-insensitive substring (``None`` when the filter is empty)."""
     text = normalize_name(value or "")

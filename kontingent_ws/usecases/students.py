@@ -33,6 +33,7 @@ from kontingent_ws.usecases.paging import (
     checked_snils,
     label,
     prefix_pattern,
+    prefix_range,
     sort_order,
 )
 
@@ -96,7 +97,7 @@ _Class = aliased(ClassGroup, name="current_class")
 
 SORTABLE: Sortable = {
     "Id": (Student.id,),
-    "LastName": (Person.last_name_norm, Person.first_name_norm, Person.middle_name_norm),
+    "LastName": (Person.last_name_norm, Person.first_name_norm, Person.birth_date),
     "FirstName": (Person.first_name_norm,),
     "MiddleName": (Person.middle_name_norm,),
     "BirthDate": (Person.birth_date,),
@@ -107,7 +108,8 @@ SORTABLE: Sortable = {
     "EducationLevel": (Student.education_level_code,),
     "EducationForm": (Student.education_form_code,),
 }
-"""Answer fields a student list may be sorted by."""
+"""Answer fields a student list may be sorted by; ``LastName`` (the default) follows the order of
+the index on (last name, first name, birth date), so a page of a surname search is an index walk."""
 
 
 def visible_students(call: CallContext) -> ColumnElement[bool]:
@@ -212,8 +214,10 @@ def _conditions(
     """(conditions on ``student``, conditions on ``person``) of the criteria, checked."""
     on_student: list[ColumnElement[bool]] = []
     on_person: list[ColumnElement[bool]] = []
+    surname = prefix_range(criteria.last_name)
+    if surname is not None:
+        on_person.extend([Person.last_name_norm >= surname[0], Person.last_name_norm < surname[1]])
     for column, value in (
-        (Person.last_name_norm, criteria.last_name),
         (Person.first_name_norm, criteria.first_name),
         (Person.middle_name_norm, criteria.middle_name),
     ):
