@@ -1,0 +1,172 @@
+"""EpguPerformance over HTTP: requests/s and p50/p99 against gunicorn (2 workers).
+
+A demo region is generated (once per database), a consumer system is registered with a fresh
+RSA certificate, and signed ``GetPerformance`` envelopes (a pupil by СНИЛС, the applicant a
+registered legal representative by СНИЛС, the demo school year) are built before timing. Then
+``--concurrency`` client threads post them for ``--requests`` calls in total. Every answer must
+be HTTP 200 with a ``Performance`` (not a refusal). The server log is kept in a temporary directory.
+
+    .venv/bin/python bench/bench_epgu.py --url postgresql+psycopg2://postgres@127.0.0.1:5432/kontingent_bench \
+        [--students 20000] [--requests 5000] [--concurrency 8] [--workers 2]
+
+Targets at 1,000,000 students: p99 ≤ 50 ms, ≥ 300 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import xmlsec
+import zeep
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from zeep.wsse.signature import BinarySignature
+
+from db.engine import make_engine, make_session_factory
+from db.migrate import initdb
+from db.models import DiaryMark, LegalRepresentative, Person
+from kontingent_ws.demo import DemoConfig, generate_demo
+from kontingent_ws.security.demo_accounts import self_signed_identity
+from kontingent_ws.security.provisioning import new_system
+
+WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "EpguPerformance.wsdl"
+ENVELOPES = 400
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    url: str, workers: int, log_path: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``kontingent serve`` on a free port, output to ``log_path``; the process and its base URL once healthy."""
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("kontingent")), "serve", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers)]  # fmt: skip
+    environment = {**os.environ, "KONTINGENT_DATABASE_URL": url, **(env or {})}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if requests.get(f"{base}/health", timeout=1).status_code == 200:
+                return process, base
+        except requests.RequestException:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run_load(base: str, path: str, bodies: list[bytes], total: int, concurrency: int) -> tuple[list[float], float]:
+    """Post ``total`` bodies from ``concurrency`` threads; return latencies (ms) and wall seconds."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def worker() -> None:
+        http = requests.Session()
+        mine = []
+        for i in counter:
+            body = bodies[i % len(bodies)]
+            start = time.perf_counter()
+            answer = http.post(base + path, data=body, headers={"Content-Type": "text/xml; charset=utf-8"})
+            mine.append((time.perf_counter() - start) * 1000)
+            if answer.status_code != 200 or b"Refusal>" in answer.content:
+                raise SystemExit(f"unexpected answer {answer.status_code}: {answer.content[:400]!r}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="database URL (PostgreSQL for meaningful numbers)")
+    parser.add_argument("--students", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    initdb(args.url)
+    engine = make_engine(args.url)
+    config = DemoConfig(students=args.students)
+    started = time.perf_counter()
+    result = generate_demo(engine, config, if_empty=True)
+    print(f"demo region: {'present' if result.skipped else f'{result.total_rows} rows'} "
+          f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
+    workdir = Path(tempfile.mkdtemp(prefix="bench-epgu-"))
+    key, cert = self_signed_identity("bench-epgu", workdir, "consumer")
+    representative = aliased(Person)
+    with make_session_factory(engine).begin() as session:
+        new_system(session, mnemonic=f"BENCH_EPGU_{time.time_ns()}", name="ЕПГУ (нагрузочный тест)",
+                   is_provider=False, is_consumer=True, certificate_pem=cert.read_bytes(),
+                   contracts=["EpguPerformance"])  # fmt: skip
+        pairs = session.execute(
+            select(Person.snils, representative.snils)
+            .join(LegalRepresentative, LegalRepresentative.student_id == Person.id)
+            .join(representative, representative.id == LegalRepresentative.person_id)
+            .where(
+                Person.snils.is_not(None),
+                representative.snils.is_not(None),
+                LegalRepresentative.valid_to.is_(None),
+                select(DiaryMark.id).where(DiaryMark.student_id == Person.id).exists(),  # pupils with a diary
+            )
+            .order_by(Person.id)
+            .limit(ENVELOPES)
+        ).all()
+    engine.dispose()
+    if not pairs:
+        raise SystemExit("no pupil with a registered representative in the demo data")
+    signature = BinarySignature(str(key), str(cert), signature_method=xmlsec.Transform.RSA_SHA256,
+                                digest_method=xmlsec.Transform.SHA256)  # fmt: skip
+    client = zeep.Client(str(WSDL), wsse=signature)
+    bodies = [
+        etree.tostring(
+            client.create_message(
+                client.service, "GetPerformance", Pupil={"Snils": pupil}, Applicant={"Representative": {"Snils": rep}},
+                Period={"SchoolYear": config.school_year},
+            )
+        )
+        for pupil, rep in pairs
+    ]  # fmt: skip
+    process, base = start_server(args.url, args.workers, workdir / "gunicorn.log")
+    print(f"server log: {workdir / 'gunicorn.log'}")
+    try:
+        run_load(base, "/ws/EpguPerformance", bodies, min(200, args.requests), args.concurrency)  # warm-up
+        latencies, seconds = run_load(base, "/ws/EpguPerformance", bodies, args.requests, args.concurrency)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    print(f"students: {args.students}, pupils asked about: {len(bodies)}, workers: {args.workers}, "
+          f"client threads: {args.concurrency}")  # fmt: skip
+    print(f"{len(latencies)} requests in {seconds:.2f} s: {len(latencies) / seconds:.0f} requests/s")
+    print(f"latency p50 {percentile(latencies, 0.5):.1f} ms, p99 {percentile(latencies, 0.99):.1f} ms, "
+          f"max {max(latencies):.1f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
