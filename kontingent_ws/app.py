@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from lxml import etree
 from spyne import Application
+from spyne import const as spyne_const
 from spyne.protocol.soap import Soap11
 
 from adapters.safexml import parse_bytes
@@ -28,6 +29,10 @@ from kontingent_ws.health import probe
 from kontingent_ws.registry import CONTRACTS, Contract
 from kontingent_ws.settings import Settings
 from kontingent_ws.soap import HardenedSoap11, HardenedWsgiApplication, quiet_spyne_logging
+
+# Spyne forces a full gc.collect() after a call at most once a second per process; on a large heap that
+# costs about half a second each time. CPython's generational collector is enough.
+spyne_const.MIN_GC_INTERVAL = float("inf")
 
 DEFAULT_AUTHENTICATOR_MODULE = "kontingent_ws.security.authenticate"
 """Module whose ``default_authenticator`` is used when ``make_app`` is given none."""
