@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from db.hierarchy import HierarchyCycle, move
-from db.models import Authority, ChangeLog, OrgUnit, utcnow
+from db.models import Authority, OrgUnit
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound, ValidationError
 from kontingent_ws.security import audit
 from kontingent_ws.security.permissions import MANAGE_SUBORDINATION, require
 from kontingent_ws.security.scope import caller_of, ensure_unit_visible
+from kontingent_ws.usecases.changefeed import record_change
 
 
 def set_subordination(call: CallContext, *, unit_id: int, new_parent_id: int | None) -> None:
@@ -45,9 +46,7 @@ def set_subordination(call: CallContext, *, unit_id: int, new_parent_id: int | N
         move(call.session, unit_id, new_parent_id)
     except HierarchyCycle as exc:
         raise ValidationError(str(exc), field="NewParentId") from exc
-    call.session.add(
-        ChangeLog(entity=unit.kind, entity_id=unit_id, operation="upsert", org_unit_id=unit_id, changed_at=utcnow())
-    )
+    record_change(call.session, unit.kind, unit_id, "upsert", org_unit_id=unit_id)
     call.session.flush()
     audit.record(
         call,
