@@ -1,0 +1,201 @@
+"""The registry contracts over HTTP: requests/s and p50/p99 against gunicorn (2 workers).
+
+Four scenarios: student search by a surname prefix (the first three letters of real surnames,
+first page of 20 with the total), student portfolio, organization portfolio, authority portfolio
+(every authority of the region, the ministry included). A demo region is generated once per
+database (``--students``); request bodies are built from the golden WSDLs before timing, then
+``--concurrency`` client threads post them with ``http.client`` (one keep-alive connection per
+thread) for ``--requests`` calls per scenario. Every answer must be HTTP 200.
+
+The server runs with ``KONTINGENT_AUTH=off``: pre-built bodies cannot carry WS-Security
+UsernameTokens (each nonce is accepted once); the cost of authentication is measured by
+``bench/bench_auth.py``. Audit rows are still written (portfolio reads, list reads).
+
+    .venv/bin/python bench/bench_registries.py \\
+        --url postgresql+psycopg2://postgres@127.0.0.1:5432/kt_bench_registries \\
+        [--students 200000] [--requests 3000] [--concurrency 8] [--workers 2]
+
+Targets at 1,000,000 students: portfolios ≥ 500 requests/s with p99 ≤ 50 ms; searches p99 ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import zeep
+from lxml import etree
+from sqlalchemy import Engine, func, select
+
+from db.engine import make_engine
+from db.migrate import initdb
+from db.models import Authority, Organization, Person, Student
+from kontingent_ws.demo import DemoConfig, generate_demo
+
+WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
+SAMPLES = 500
+WARMUP = 200
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    name: str
+    contract: str
+    bodies: list[bytes]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """``kontingent serve`` with authentication off on a free port; waits for ``/health``."""
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("kontingent")), "serve", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers)]  # fmt: skip
+    environment = {**os.environ, "KONTINGENT_DATABASE_URL": url, "KONTINGENT_AUTH": "off"}
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def envelopes(contract: str, operation: str, calls: list[dict[str, object]]) -> list[bytes]:
+    client = zeep.Client(str(WSDL_DIR / f"{contract}.wsdl"))
+    return [etree.tostring(client.create_message(client.service, operation, **kwargs)) for kwargs in calls]
+
+
+def scenarios(engine: Engine, rng: random.Random) -> list[Scenario]:
+    with engine.connect() as connection:
+        student_ids = list(connection.scalars(select(Student.id).order_by(func.random()).limit(SAMPLES)))
+        surnames = list(
+            connection.scalars(
+                select(Person.last_name).join(Student, Student.id == Person.id).order_by(func.random()).limit(SAMPLES)
+            )
+        )
+        organization_ids = list(connection.scalars(select(Organization.id)))
+        authority_ids = list(connection.scalars(select(Authority.id)))
+    prefixes = [surname[:3] for surname in surnames]
+    return [
+        Scenario(name="student search by surname prefix", contract="Students", bodies=envelopes(
+            "Students", "SearchStudents", [{"LastName": p, "Page": 1, "PageSize": 20} for p in prefixes])),
+        Scenario(name="student portfolio", contract="Students", bodies=envelopes(
+            "Students", "GetStudentPortfolio", [{"StudentId": i} for i in student_ids])),
+        Scenario(name="organization portfolio", contract="Organizations", bodies=envelopes(
+            "Organizations", "GetOrganizationPortfolio",
+            [{"OrganizationId": rng.choice(organization_ids)} for _ in range(SAMPLES)])),
+        Scenario(name="authority portfolio", contract="Authorities", bodies=envelopes(
+            "Authorities", "GetAuthorityPortfolio", [{"AuthorityId": i} for i in authority_ids])),
+    ]  # fmt: skip
+
+
+def post_all(port: int, path: str, bodies: list[bytes], total: int, concurrency: int) -> tuple[list[float], float]:
+    """Post ``total`` bodies (round robin) from ``concurrency`` threads; latencies (ms) and wall time."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    counter = iter(range(total))
+    failures: list[str] = []
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        for index in counter:
+            body = bodies[index % len(bodies)]
+            started = time.perf_counter()
+            connection.request("POST", path, body, {"Content-Type": "text/xml; charset=utf-8"})
+            answer = connection.getresponse()
+            content = answer.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if answer.status != 200:
+                failures.append(f"{answer.status}: {content[:300]!r}")
+                return
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"unexpected answer {failures[0]}")
+    return latencies, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(port: int, scenario: Scenario, total: int, concurrency: int) -> Outcome:
+    path = f"/ws/{scenario.contract}"
+    post_all(port, path, scenario.bodies, WARMUP, concurrency)
+    latencies, seconds = post_all(port, path, scenario.bodies, total, concurrency)
+    return Outcome(name=scenario.name, requests=total, seconds=seconds, p50_ms=percentile(latencies, 0.5),
+                   p99_ms=percentile(latencies, 0.99))  # fmt: skip
+
+
+def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--url", required=True, help="PostgreSQL URL (the demo region is generated once)")
+    parser.add_argument("--students", type=int, default=200_000)
+    parser.add_argument("--requests", type=int, default=3000, help="timed requests per scenario")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    initdb(args.url)
+    engine = make_engine(args.url)
+    generated = generate_demo(engine, DemoConfig(students=args.students), if_empty=True)
+    with engine.connect() as connection:
+        students = connection.scalar(select(func.count()).select_from(Student))
+    report(f"students: {students} (generated now: {not generated.skipped}, {generated.seconds:.0f} s)")
+    prepared = scenarios(engine, random.Random(1))
+    engine.dispose()
+    process, port = start_server(args.url, args.workers)
+    try:
+        report(f"{'scenario':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        for scenario in prepared:
+            outcome = measure(port, scenario, args.requests, args.concurrency)
+            report(f"{outcome.name:36} {outcome.per_second:8.0f} {outcome.p50_ms:8.1f} {outcome.p99_ms:8.1f}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
