@@ -35,7 +35,7 @@ from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
 
 WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "Organizations.wsdl"
-PASSWORD = "Bench-password-2024"
+PASSWORD = "Bench-password-2024"  # noqa: S105 - a benchmark account
 
 
 def call_wsgi(app: Any, path: str, body: bytes) -> tuple[int, bytes]:
