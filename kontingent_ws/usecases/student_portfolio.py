@@ -158,9 +158,8 @@ def get_student_portfolio(call: CallContext, *, student_id: int) -> StudentPortf
     """The portfolio of a visible student; audits a read of the student and each representative."""
     ensure_student_visible(call, student_id, object_type=PORTFOLIO_OBJECT)
     organization = aliased(OrgUnit)
-    student, person, organization_name, class_name = call.session.execute(
-        select(Student, Person, organization.short_name, ClassGroup.name)
-        .join(Person, Person.id == Student.id)
+    student, organization_name, class_name = call.session.execute(
+        select(Student, organization.short_name, ClassGroup.name)  # the person comes joined with the student
         .outerjoin(organization, organization.id == Student.current_organization_id)
         .outerjoin(ClassGroup, ClassGroup.id == Student.current_class_group_id)
         .where(Student.id == student_id)
@@ -171,6 +170,7 @@ def get_student_portfolio(call: CallContext, *, student_id: int) -> StudentPortf
         .where(LegalRepresentative.student_id == student_id)
         .order_by(LegalRepresentative.is_primary_contact.desc(), LegalRepresentative.id)
     ).all()
+    person = student.person
     person_ids = [person.id, *(rep_person.id for _, rep_person in representatives)]
     documents = _documents(call, person_ids)
     addresses = _addresses(call, person_ids)
