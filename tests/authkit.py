@@ -49,8 +49,8 @@ def signed_envelope(key_path: Path, cert_path: Path, body_xml: str | None = None
     signer = BinarySignature(
         str(key_path),
         str(cert_path),
-        signature_method=xmlsec.Transform.RSA_SHA256,
-        digest_method=xmlsec.Transform.SHA256,
+        signature_method=xmlsec.constants.TransformRsaSha256,
+        digest_method=xmlsec.constants.TransformSha256,
     )
     envelope, _ = signer.apply(envelope, header)
     return etree.fromstring(etree.tostring(envelope))  # as the server receives it

@@ -25,7 +25,8 @@ from db.models import (
     Student,
     StudyPeriod,
 )
-from kontingent_ws.usecases.epgu_identify import normalize_name, school_year_of
+from db.names import normalize_name
+from kontingent_ws.usecases.epgu_identify import school_year_of
 from tests.authkit import SmallRegion, make_small_region
 
 _serial = count(200_000_000)

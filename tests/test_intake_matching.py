@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
 from db.models import LoadRowError, Person, Student
-from kontingent_ws.usecases.intake.matching import find_potential_duplicates, normalize_name
+from db.names import normalize_name
+from kontingent_ws.usecases.intake.matching import find_potential_duplicates
 from tests.intakekit import World, load, make_world, packet_xml, settings_for, snils, student
 
 

@@ -62,11 +62,6 @@ GIRLS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def normalize_name(value: str) -> str:
-    """Upper case, Ё as Е, single spaces: the form stored in ``*_norm`` columns for matching."""
-    return " ".join(value.upper().replace("Ё", "Е").split())
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FullName:
     last: str

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from db.names import normalize_name
 from kontingent_ws.demo import places
 from kontingent_ws.demo.context import Context
-from kontingent_ws.demo.names import adult_name, normalize_name, short_form
+from kontingent_ws.demo.names import adult_name, short_form
 from kontingent_ws.demo.sizes import split
 from kontingent_ws.demo.systems import Systems, attach_providers
 from kontingent_ws.demo.territory import Territory, Unit

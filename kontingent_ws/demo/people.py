@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from db.names import normalize_name
 from kontingent_ws.demo import names, places
 from kontingent_ws.demo.context import Context
 from kontingent_ws.demo.names import FEMALE, MALE, FullName
@@ -63,8 +64,8 @@ class UnitPeople:
         phone = places.phone(rng) if contacts else None
         email = f"p{person_id}@mail.demo-region.example" if contacts and rng.random() < 0.5 else None
         ctx.add("person", (
-            person_id, name.last, name.first, name.middle, names.normalize_name(name.last),
-            names.normalize_name(name.first), names.normalize_name(name.middle), name.sex, born,
+            person_id, name.last, name.first, name.middle, normalize_name(name.last),
+            normalize_name(name.first), normalize_name(name.middle), name.sex, born,
             f"г. {self.unit.locality}", citizenship, ctx.requisites.snils() if snils else None,
             ctx.requisites.person_inn() if inn else None, phone, email,
         ))  # fmt: skip

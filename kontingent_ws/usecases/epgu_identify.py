@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from adapters.identifiers import IdentifierError, normalize_birth_certificate, normalize_snils
 from db.models import IdentityDocument, LegalRepresentative, Person, Student
+from db.names import normalize_name
 from kontingent_ws.usecases.epgu_model import (
     ACCESS_DENIED,
     APPLICANT_UNDER_14,
@@ -65,11 +66,6 @@ class Applicant:
     is_pupil: bool
     description: str
     """Who asked, for the audit log (name and kind)."""
-
-
-def normalize_name(value: str) -> str:
-    """Upper case, Ё as Е, single spaces: the form stored in the ``*_norm`` columns."""
-    return " ".join(value.upper().replace("Ё", "Е").split())
 
 
 def requested_range(query: PerformanceQuery) -> tuple[dt.date, dt.date]:

@@ -15,11 +15,12 @@ from sqlalchemy import Table, select, tuple_, update
 
 from adapters.records import PersonRecord, StudentRecord
 from db.models import IdentityDocument, LegalRepresentative, Person, Student
+from db.names import normalize_name
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
 from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
-from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people, normalize_name
+from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 

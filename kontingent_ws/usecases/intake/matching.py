@@ -21,16 +21,12 @@ from sqlalchemy.orm import Session, aliased
 from adapters.records import PersonRecord
 from db.hierarchy import subtree_ids
 from db.models import Person, Student
+from db.names import normalize_name
 
 AMBIGUOUS = "AMBIGUOUS_PERSON"
 SNILS_CONFLICT = "SNILS_CONFLICT"
 LOOKUP_BATCH = 500
 """Keys per ``IN`` list (SQLite allows at most 32766 parameters per statement)."""
-
-
-def normalize_name(value: str | None) -> str:
-    """Upper case, Ё as Е, single spaces: the form kept in the ``*_norm`` columns."""
-    return " ".join((value or "").upper().replace("Ё", "Е").split())
 
 
 @dataclass(frozen=True, kw_only=True)
