@@ -16,6 +16,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from adapters.identifiers import IdentifierError, normalize_snils
 from db.classifiers import codes_of, item_of, title_of
+from db.names import normalize_name
 from kontingent_ws.errors import ValidationError
 
 ASCENDING = "asc"
@@ -63,12 +64,6 @@ def sort_order(
     if order == DESCENDING:
         return SortOrder(clauses=tuple(key.desc() for key in keys))
     return SortOrder(clauses=tuple(key.asc() for key in keys))
-
-
-def normalize_name(value: str) -> str:
-    """The form kept in ``*_norm`` columns (as intake and the demo generator write them): upper
-    case, Ё as Е, single spaces."""
-    return " ".join(value.upper().replace("Ё", "Е").split())
 
 
 def _escape_like(value: str) -> str:
