@@ -55,6 +55,36 @@ class HandlerRegistry:
         return self.handlers.get(str(document.tag))
 
 
+PERFORMANCE_REQUEST = etree.QName("urn://kontingent-region.ru/epgu/performance/1.0.0", "PerformanceRequest")
+"""The ЕПГУ service «сведения о текущей успеваемости обучающегося» (xsd/epgu-performance-1.0.0.xsd)."""
+
+
+def performance_handler(session: Session, document: etree._Element, context: RequestContext) -> HandlerOutcome:
+    """Answer a ЕПГУ performance request through the same use case as the direct SOAP contract.
+
+    In СМЭВ a refusal travels as ``RequestRejected``: ACCESS_DENIED and NO_DATA keep their codes,
+    a malformed request (BAD_REQUEST) is a FAILURE.
+    """
+    from kontingent_ws.usecases.epgu import AuditContext, handle_performance_xml
+
+    outcome = handle_performance_xml(
+        session,
+        document,
+        audit_context=AuditContext(
+            contract="SMEV",
+            operation=PERFORMANCE_REQUEST.localname,
+            actor=context.sender,
+            request_id=context.request_id,
+        ),
+    )
+    if outcome.ok:
+        return HandlerOutcome(content=outcome.response)
+    code = outcome.code if outcome.code in ("ACCESS_DENIED", "NO_DATA") else "FAILURE"
+    return HandlerOutcome(
+        rejection=Rejection(code=code, description=outcome.message or "Отказ в предоставлении сведений")
+    )
+
+
 def default_registry() -> HandlerRegistry:
     """The handlers of the regional segment's published SMEV services."""
-    return HandlerRegistry({})
+    return HandlerRegistry({PERFORMANCE_REQUEST.text: performance_handler})
