@@ -1,19 +1,23 @@
 """The mark summaries the performance reports read, and their rebuild from the marks.
 
-Triggers keep ``diary_mark_daily`` and ``period_mark_summary`` equal to the marks on every write
+Triggers keep ``diary_mark_daily``, ``diary_mark_monthly`` and ``period_mark_summary`` equal to the marks on every write
 (see ``db.models.aggregates``); :func:`refresh_mark_summaries` recomputes them from scratch for
 the rare write that bypasses triggers (TRUNCATE, a load with triggers disabled, a restore).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, Date, delete, func, insert, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-from db.models import DiaryMark, DiaryMarkDaily, PeriodMark, PeriodMarkSummary
+from db.models import DiaryMark, DiaryMarkDaily, DiaryMarkMonthly, PeriodMark, PeriodMarkSummary
 from db.models.aggregates import MarkCounts
 from reports.query import count_if
 
@@ -29,7 +33,26 @@ class RefreshResult:
     """How many summary rows a rebuild wrote."""
 
     diary_rows: int
+    """Rows of ``diary_mark_daily``."""
+    monthly_rows: int
     period_rows: int
+
+
+class month_of(FunctionElement[dt.date]):
+    """The first day of the month of a date."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_of)
+def _month_of_default(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
 def mark_counters(scale: Any, raw_value: Any) -> list[ColumnElement[int]]:
@@ -53,6 +76,29 @@ def has_marks(summary: type[MarkCounts]) -> ColumnElement[bool]:
     return func.sum(summary.entries) > 0
 
 
+DayRange = tuple[dt.date, dt.date]
+
+
+def month_split(date_from: dt.date, date_to: dt.date) -> tuple[DayRange | None, list[DayRange]]:
+    """The whole months of a date range (first days of the first and the last one, or None) and
+    the day ranges left at its edges: 10 Sep – 15 Nov → (1 Oct, 1 Oct), [10–30 Sep, 1–15 Nov]."""
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    after = _next_month(date_to) if _next_month(date_to) - dt.timedelta(days=1) == date_to else date_to.replace(day=1)
+    if first >= after:
+        return None, [(date_from, date_to)]
+    edges: list[DayRange] = []
+    if date_from < first:
+        edges.append((date_from, first - dt.timedelta(days=1)))
+    if after <= date_to:
+        edges.append((after, date_to))
+    last = (after - dt.timedelta(days=1)).replace(day=1)
+    return (first, last), edges
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def refresh_mark_summaries(session: Session) -> RefreshResult:
     """Recompute both summaries from the marks in the session's transaction (the caller commits).
 
@@ -61,13 +107,23 @@ def refresh_mark_summaries(session: Session) -> RefreshResult:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE diary_mark, period_mark IN SHARE MODE"))
-    session.execute(delete(DiaryMarkDaily))
-    session.execute(delete(PeriodMarkSummary))
+    for summary in (DiaryMarkDaily, DiaryMarkMonthly, PeriodMarkSummary):
+        session.execute(delete(summary))
+    diary_counts = mark_counters(DiaryMark.scale_code, DiaryMark.raw_value)
     diary_keys = (DiaryMark.organization_id, DiaryMark.subject_id, DiaryMark.mark_date)
     session.execute(
         insert(DiaryMarkDaily).from_select(
             ["organization_id", "subject_id", "mark_date", *COUNTERS],
-            select(*diary_keys, *mark_counters(DiaryMark.scale_code, DiaryMark.raw_value)).group_by(*diary_keys),
+            select(*diary_keys, *diary_counts).group_by(*diary_keys),
+        )
+    )
+    month = month_of(DiaryMark.mark_date)
+    session.execute(
+        insert(DiaryMarkMonthly).from_select(
+            ["organization_id", "subject_id", "month", *COUNTERS],
+            select(DiaryMark.organization_id, DiaryMark.subject_id, month, *diary_counts).group_by(
+                DiaryMark.organization_id, DiaryMark.subject_id, month
+            ),
         )
     )
     period = func.coalesce(PeriodMark.study_period_id, 0)
@@ -80,5 +136,6 @@ def refresh_mark_summaries(session: Session) -> RefreshResult:
     )
     return RefreshResult(
         diary_rows=int(session.scalar(select(func.count()).select_from(DiaryMarkDaily)) or 0),
+        monthly_rows=int(session.scalar(select(func.count()).select_from(DiaryMarkMonthly)) or 0),
         period_rows=int(session.scalar(select(func.count()).select_from(PeriodMarkSummary)) or 0),
     )

@@ -83,7 +83,8 @@ class ReportDefinition:
     chart: ChartSpec | None = None
     description: str = ""
     runs_as_job: bool = False
-    """Too heavy to build during a SOAP call: the Reports contract queues it for a worker."""
+    """Too heavy to build for the whole region during a SOAP call: the Reports contract queues it
+    for a worker when the caller's scope is the region (a scoped caller still gets it at once)."""
 
     @property
     def family_title(self) -> str:

@@ -127,6 +127,7 @@ def k85_ages(session: Session, params: Mapping[str, ParamValue], scope_unit_id: 
 
 OO1 = ReportDefinition(
     code="FORM_OO1_CLASSES",
+    runs_as_job=True,
     title="Классы и обучающиеся по параллелям на 20 сентября (по форме ОО-1)",
     family="forms",
     params=(REPORT_YEAR, *TERRITORY, ORG_TYPE),
@@ -167,6 +168,7 @@ K85_GROUPS = ReportDefinition(
 
 K85_AGES = ReportDefinition(
     code="FORM_85K_AGES",
+    runs_as_job=True,
     title="Воспитанники ДОО по возрасту на 1 января (по форме 85-К)",
     family="forms",
     params=(REPORT_YEAR, *TERRITORY),

@@ -12,12 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from db import classifiers
-from db.models import BaseSubject, DiaryMarkDaily, LocalSubject, Organization, PeriodMarkSummary, StudyPeriod
-from reports.aggregates import GRADES, has_marks, summed_counts
+from db.models import (
+    BaseSubject,
+    DiaryMarkDaily,
+    DiaryMarkMonthly,
+    LocalSubject,
+    Organization,
+    PeriodMarkSummary,
+    StudyPeriod,
+)
+from reports.aggregates import COUNTERS, GRADES, has_marks, month_split, summed_counts
 from reports.definition import Cell, ChartSpec, Column, ReportDefinition, Row, percent
 from reports.params import (
     DATE_FROM,
@@ -59,15 +67,15 @@ def performance_rows(keyed: Iterable[tuple[tuple[Cell, ...], Sequence[Any]]]) ->
     return [(*key, *performance_cells(counts)) for key, counts in keyed]
 
 
-def subject_names(session: Session, subject_ids: Iterable[int]) -> dict[int, str]:
-    """Local subject id → the base subject's name, or the local name when it is not mapped."""
-    ids = sorted(set(subject_ids))
-    query = (
-        select(LocalSubject.id, func.coalesce(BaseSubject.name, LocalSubject.name))
-        .outerjoin(BaseSubject, BaseSubject.id == LocalSubject.base_subject_id)
-        .where(LocalSubject.id.in_(ids))
+SUBJECT_NAME = func.coalesce(BaseSubject.name, LocalSubject.name)
+"""A local subject shown by the name of its base subject, or by its own name when not mapped."""
+
+
+def with_subject_names(query: Select[Any], subject_id: Any) -> Select[Any]:
+    """``query`` joined to the local subject ``subject_id`` and its base subject."""
+    return query.join(LocalSubject, LocalSubject.id == subject_id).outerjoin(
+        BaseSubject, BaseSubject.id == LocalSubject.base_subject_id
     )
-    return dict(session.execute(query).tuples().all())
 
 
 def merged(keyed: Iterable[tuple[tuple[Any, ...], Sequence[Any]]]) -> list[tuple[tuple[Any, ...], list[float]]]:
@@ -81,33 +89,26 @@ def merged(keyed: Iterable[tuple[tuple[Any, ...], Sequence[Any]]]) -> list[tuple
 
 
 def final_performance(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    group_by = (PeriodMarkSummary.subject_id, PeriodMarkSummary.kind, PeriodMarkSummary.period_id)
+    summary = PeriodMarkSummary
+    period_kind, number = func.coalesce(StudyPeriod.kind_code, ""), func.coalesce(StudyPeriod.number, 0)
+    group_by = (SUBJECT_NAME, summary.kind, period_kind, number)
     query = (
-        select(*group_by, *summed_counts(PeriodMarkSummary))
-        .select_from(PeriodMarkSummary)
-        .join(Organization, Organization.id == PeriodMarkSummary.organization_id)
+        with_subject_names(select(*group_by, *summed_counts(summary)).select_from(summary), summary.subject_id)
+        .join(Organization, Organization.id == summary.organization_id)
+        .outerjoin(StudyPeriod, StudyPeriod.id == summary.period_id)
         .where(
-            PeriodMarkSummary.school_year == int_param(params, "school_year"),
+            summary.school_year == int_param(params, "school_year"),
             *organization_filter(params, scope_unit_id, SCHOOL_TYPES),
         )
         .group_by(*group_by)
-        .having(has_marks(PeriodMarkSummary))
+        .having(has_marks(summary))
     )
     kind = params.get("kind")
     if isinstance(kind, str):
-        query = query.where(PeriodMarkSummary.kind == kind)
-    found = session.execute(query).all()
-    names = subject_names(session, (row[0] for row in found))
-    period_ids = {row[2] for row in found if row[2]}
-    periods = {
-        period_id: (period_kind, number)
-        for period_id, period_kind, number in session.execute(
-            select(StudyPeriod.id, StudyPeriod.kind_code, StudyPeriod.number).where(StudyPeriod.id.in_(period_ids))
-        )
-    }
+        query = query.where(summary.kind == kind)
     keyed = (
-        ((names[subject_id], MARK_KINDS.index(mark_kind), *periods.get(period_id, ("", 0))), counts)
-        for subject_id, mark_kind, period_id, *counts in found
+        ((name, MARK_KINDS.index(mark_kind), period_kind, number), counts)
+        for name, mark_kind, period_kind, number, *counts in session.execute(query)
     )
     return performance_rows(
         ((name, period_label(MARK_KINDS[kind_index], period_kind, number)), counts)
@@ -123,21 +124,29 @@ def period_label(kind: str, period_kind: str | None, number: int | None) -> str:
 
 
 def current_performance(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    query = (
-        select(DiaryMarkDaily.subject_id, *summed_counts(DiaryMarkDaily))
-        .select_from(DiaryMarkDaily)
+    """Whole months of the period are read from the monthly summary, its partial months day by day."""
+    months, edges = month_split(date_param(params, "date_from"), date_param(params, "date_to"))
+    conditions = organization_filter(params, scope_unit_id, SCHOOL_TYPES)
+    parts = [
+        select(DiaryMarkDaily.subject_id, *(getattr(DiaryMarkDaily, name) for name in COUNTERS))
         .join(Organization, Organization.id == DiaryMarkDaily.organization_id)
-        .where(
-            DiaryMarkDaily.mark_date >= date_param(params, "date_from"),
-            DiaryMarkDaily.mark_date <= date_param(params, "date_to"),
-            *organization_filter(params, scope_unit_id, SCHOOL_TYPES),
+        .where(or_(*(DiaryMarkDaily.mark_date.between(first, last) for first, last in edges)), *conditions)
+    ] if edges else []
+    if months is not None:
+        parts.append(
+            select(DiaryMarkMonthly.subject_id, *(getattr(DiaryMarkMonthly, name) for name in COUNTERS))
+            .join(Organization, Organization.id == DiaryMarkMonthly.organization_id)
+            .where(DiaryMarkMonthly.month.between(*months), *conditions)
         )
-        .group_by(DiaryMarkDaily.subject_id)
-        .having(has_marks(DiaryMarkDaily))
+    counts = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    query = (
+        with_subject_names(
+            select(SUBJECT_NAME, *(func.sum(counts.c[name]) for name in COUNTERS[1:])), counts.c.subject_id
+        )
+        .group_by(SUBJECT_NAME)
+        .having(func.sum(counts.c.entries) > 0)
     )
-    found = session.execute(query).all()
-    names = subject_names(session, (row[0] for row in found))
-    keyed = (((names[subject_id],), counts) for subject_id, *counts in found)
+    keyed = (((name,), counts) for name, *counts in session.execute(query))
     return performance_rows(merged(keyed))
 
 

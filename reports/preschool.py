@@ -172,6 +172,7 @@ ACTIVITY = ReportDefinition(
 
 MIGRATION = ReportDefinition(
     code="DOO_MIGRATION",
+    runs_as_job=True,
     title="Движение воспитанников ДОО",
     family="preschool",
     params=(DATE_FROM, DATE_TO, *TERRITORY),

@@ -202,6 +202,7 @@ REGISTRY = ReportDefinition(
 
 STRUCTURE = ReportDefinition(
     code="OO_STRUCTURE",
+    runs_as_job=True,
     title="Структура общеобразовательных организаций: классы и обучающиеся",
     family="schools",
     params=SCHOOL_PARAMS,
@@ -218,6 +219,7 @@ STRUCTURE = ReportDefinition(
 
 MIGRATION = ReportDefinition(
     code="OO_MIGRATION",
+    runs_as_job=True,
     title="Движение обучающихся общеобразовательных организаций",
     family="schools",
     params=(DATE_FROM, DATE_TO, *TERRITORY, ORG_TYPE),
@@ -228,6 +230,7 @@ MIGRATION = ReportDefinition(
 
 STUDENTS = ReportDefinition(
     code="OO_STUDENTS",
+    runs_as_job=True,
     title="Численность обучающихся, посещающих общеобразовательные организации",
     family="schools",
     params=SCHOOL_PARAMS,
@@ -241,6 +244,7 @@ STUDENTS = ReportDefinition(
 
 STUDENTS_BY_MUNICIPALITY = ReportDefinition(
     code="OO_STUDENTS_BY_MUNICIPALITY",
+    runs_as_job=True,
     title="Численность обучающихся ОО по муниципальным образованиям и городским районам",
     family="schools",
     params=SCHOOL_PARAMS,

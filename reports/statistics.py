@@ -76,6 +76,7 @@ ORG_BY_TYPE = ReportDefinition(
 
 STUDENTS_BY_TYPE = ReportDefinition(
     code="STAT_STUDENTS_BY_TYPE",
+    runs_as_job=True,
     title="Количество обучающихся по типам организаций и соотношение по полу",
     family="statistics",
     params=(ON_DATE, *TERRITORY),

@@ -91,6 +91,7 @@ SEX_COLUMNS = (
 
 BY_AGE = ReportDefinition(
     code="STRUCT_BY_AGE",
+    runs_as_job=True,
     title="Структура контингента по возрасту",
     family="structure",
     params=STRUCTURE_PARAMS,
@@ -105,6 +106,7 @@ BY_AGE = ReportDefinition(
 
 BY_SEX = ReportDefinition(
     code="STRUCT_BY_SEX",
+    runs_as_job=True,
     title="Структура контингента по полу и уровням образования",
     family="structure",
     params=STRUCTURE_PARAMS,
@@ -119,6 +121,7 @@ BY_SEX = ReportDefinition(
 
 BY_FORM = ReportDefinition(
     code="STRUCT_BY_FORM",
+    runs_as_job=True,
     title="Структура контингента по формам обучения",
     family="structure",
     params=STRUCTURE_PARAMS,
@@ -129,6 +132,7 @@ BY_FORM = ReportDefinition(
 
 BY_SPECIALTY = ReportDefinition(
     code="STRUCT_BY_SPECIALTY",
+    runs_as_job=True,
     title="Структура контингента по специальностям (СПО)",
     family="structure",
     params=STRUCTURE_PARAMS,

@@ -1,6 +1,7 @@
 """Every table of the internal schema, importable from one place."""
 
 from db.models.aggregates import DiaryMarkDaily as DiaryMarkDaily
+from db.models.aggregates import DiaryMarkMonthly as DiaryMarkMonthly
 from db.models.aggregates import PeriodMarkSummary as PeriodMarkSummary
 from db.models.base import Base, utcnow
 from db.models.dictionary import Classifier, ClassifierItem

@@ -46,6 +46,20 @@ class DiaryMarkDaily(MarkCounts, Base):
     mark_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
+class DiaryMarkMonthly(MarkCounts, Base):
+    """Diary marks of one organization in one subject in one calendar month, counted by grade.
+
+    A date range reads whole months here and only its partial edge months from ``diary_mark_daily``.
+    """
+
+    __tablename__ = "diary_mark_monthly"
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    """The first day of the month."""
+
+
 class PeriodMarkSummary(MarkCounts, Base):
     """Period, annual and final marks of one organization in one subject, counted by grade."""
 

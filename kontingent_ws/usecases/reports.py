@@ -1,8 +1,9 @@
 """Reports for people (VIEW_REPORTS): the catalogue, building a report, report jobs.
 
 A report is built within the caller's scope (its unit and everything below it; the region for a
-system administrator). A synchronous build runs under a statement timeout on PostgreSQL; a
-report marked ``runs_as_job`` (or asked for in the background) becomes a ``job`` row that a
+system administrator). A synchronous build runs under a statement timeout on PostgreSQL. A
+report marked ``runs_as_job`` (too heavy to build during a call for the whole region) asked for
+by a region-wide caller, or any report asked for in the background, becomes a ``job`` row that a
 ``kontingent worker`` builds, fetched later by its owner only.
 """
 
@@ -14,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db import classifiers
-from db.models import Job
+from db.models import Job, OrgUnit
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import AccessDenied, KontingentError, NotFound, ValidationError
 from kontingent_ws.security import permissions, scope
@@ -120,7 +121,7 @@ def build(
     if isinstance(unit_id, int):
         scope.ensure_unit_visible(call, unit_id)
     scope_unit_id = _scope_unit(caller)
-    if definition.runs_as_job or background:
+    if background or (definition.runs_as_job and _region_wide(call.session, scope_unit_id)):
         job = jobs.enqueue(
             call.session,
             kind=REPORT_JOB,
@@ -198,8 +199,8 @@ def package(result: ReportResult, fmt: str | None) -> tuple[ReportTable | None, 
 
 
 def cell_text(value: Cell) -> str | None:
-    """A cell as the wire carries it: integers and decimals with a point, text as is."""
-    return None if value is None else str(value)
+    """A cell as the wire carries it: integers and decimals with a point, text as is; empty: None."""
+    return None if value is None or value == "" else str(value)
 
 
 def table_of(result: ReportResult) -> ReportTable:
@@ -253,6 +254,11 @@ def _resolved(definition: ReportDefinition, params: Mapping[str, str]) -> dict[s
         return definition.resolve(params)
     except ReportParamError as error:
         raise ValidationError(str(error), field="Params") from None
+
+
+def _region_wide(session: Session, scope_unit_id: int | None) -> bool:
+    """Whether a scope covers the whole region: none (system administrator) or a root authority."""
+    return scope_unit_id is None or session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == scope_unit_id)) is None
 
 
 def _scope_unit(caller: Caller) -> int | None:

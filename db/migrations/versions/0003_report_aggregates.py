@@ -1,7 +1,7 @@
 """mark summaries for the performance reports, kept by triggers
 
-diary_mark_daily and period_mark_summary count marks per organization and subject (and day, or
-year/kind/period) by grade. Triggers keep them equal to the marks on every write: statement-level
+diary_mark_daily, diary_mark_monthly and period_mark_summary count marks per organization and
+subject (and day, month, or year/kind/period) by grade. Triggers keep them equal to the marks on every write: statement-level
 with transition tables on PostgreSQL (one grouped upsert per statement, also for COPY), row-level
 on SQLite. Upserts run in key order so that concurrent writers lock summary rows in one order.
 
@@ -32,10 +32,20 @@ COUNTERS = (
 )
 """Summary column → the condition on a mark row (``{p}``: the row prefix, ``NEW.`` or none)."""
 
+MONTH = {
+    "postgresql": "CAST(date_trunc('month', {p}mark_date) AS DATE)",
+    "sqlite": "date({p}mark_date, 'start of month')",
+}
+"""The first day of a diary mark's month, per dialect."""
+
 SUMMARIES = {
     "diary_mark_daily": (
         "diary_mark",
         (("organization_id", "organization_id"), ("subject_id", "subject_id"), ("mark_date", "mark_date")),
+    ),
+    "diary_mark_monthly": (
+        "diary_mark",
+        (("organization_id", "organization_id"), ("subject_id", "subject_id"), ("month", "{month}")),
     ),
     "period_mark_summary": (
         "period_mark",
@@ -49,6 +59,17 @@ SUMMARIES = {
     ),
 }
 """Summary table → (mark table, [(key column, expression over a mark row)])."""
+
+
+def _key_expressions(summary: str, prefix: str) -> list[str]:
+    """The key expressions of a summary over a mark row (``prefix``: ``NEW.``, ``OLD.`` or none)."""
+    dialect = op.get_bind().dialect.name
+    expressions = []
+    for _key, expression in SUMMARIES[summary][1]:
+        if "{" not in expression:
+            expression = "{p}" + expression
+        expressions.append(expression.replace("{month}", MONTH[dialect]).format(p=prefix))
+    return expressions
 
 
 def _counter_columns() -> list[sa.Column]:
@@ -67,7 +88,7 @@ def _merge(summary: str) -> str:
 
 def _grouped(summary: str, source: str, sign: str) -> str:
     """SELECT of the summary columns over ``source`` rows, each counted with ``sign``."""
-    keys = [expression.format(p="") for _, expression in SUMMARIES[summary][1]]
+    keys = _key_expressions(summary, "")
     sums = [f"SUM(CASE WHEN {condition.format(p='')} THEN {sign} ELSE 0 END)" for _, condition in COUNTERS]
     listed = ", ".join(keys)
     return f"SELECT {listed}, {', '.join(sums)} FROM {source} GROUP BY {listed}"
@@ -99,19 +120,18 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER {table}_summary_insert AFTER INSERT ON {table}
+CREATE TRIGGER {summary}_insert AFTER INSERT ON {table}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {summary}_track();
-CREATE TRIGGER {table}_summary_update AFTER UPDATE ON {table}
+CREATE TRIGGER {summary}_update AFTER UPDATE ON {table}
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {summary}_track();
-CREATE TRIGGER {table}_summary_delete AFTER DELETE ON {table}
+CREATE TRIGGER {summary}_delete AFTER DELETE ON {table}
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {summary}_track();
 """
 
 
 def _sqlite_row(summary: str, row: str, sign: str) -> str:
     prefix = f"{row}."
-    keys = [expression.format(p=prefix) if "{p}" in expression else prefix + expression
-            for _, expression in SUMMARIES[summary][1]]
+    keys = _key_expressions(summary, prefix)
     counts = [f"{sign}({condition.format(p=prefix)})" for _, condition in COUNTERS]
     return (
         f"INSERT INTO {summary} ({', '.join(_columns(summary))}) "
@@ -122,11 +142,11 @@ def _sqlite_row(summary: str, row: str, sign: str) -> str:
 def _sqlite_triggers(summary: str) -> list[str]:
     table = SUMMARIES[summary][0]
     return [
-        f"CREATE TRIGGER {table}_summary_insert AFTER INSERT ON {table} BEGIN "
+        f"CREATE TRIGGER {summary}_insert AFTER INSERT ON {table} BEGIN "
         f"{_sqlite_row(summary, 'NEW', '+')} END",
-        f"CREATE TRIGGER {table}_summary_update AFTER UPDATE ON {table} BEGIN "
+        f"CREATE TRIGGER {summary}_update AFTER UPDATE ON {table} BEGIN "
         f"{_sqlite_row(summary, 'OLD', '-')} {_sqlite_row(summary, 'NEW', '+')} END",
-        f"CREATE TRIGGER {table}_summary_delete AFTER DELETE ON {table} BEGIN "
+        f"CREATE TRIGGER {summary}_delete AFTER DELETE ON {table} BEGIN "
         f"{_sqlite_row(summary, 'OLD', '-')} END",
     ]
 
@@ -142,6 +162,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("diary_mark_daily", schema=None) as batch_op:
         batch_op.create_index("ix_diary_mark_daily_date", ["mark_date"], unique=False)
+    op.create_table(
+        "diary_mark_monthly",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        *_counter_columns(),
+        sa.PrimaryKeyConstraint("organization_id", "subject_id", "month", name=op.f("pk_diary_mark_monthly")),
+    )
     op.create_table(
         "period_mark_summary",
         sa.Column("school_year", sa.SmallInteger(), nullable=False),
@@ -168,10 +196,11 @@ def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for summary, (table, _keys) in SUMMARIES.items():
         for event in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_summary_{event}" + (f" ON {table}" if postgres else ""))
+            op.execute(f"DROP TRIGGER IF EXISTS {summary}_{event}" + (f" ON {table}" if postgres else ""))
         if postgres:
-            op.execute(f"DROP FUNCTION IF EXISTS {summary}_track()")
+            op.execute(f"DROP FUNCTION IF EXISTS {summary}_track() CASCADE")
     op.drop_table("period_mark_summary")
+    op.drop_table("diary_mark_monthly")
     with op.batch_alter_table("diary_mark_daily", schema=None) as batch_op:
         batch_op.drop_index("ix_diary_mark_daily_date")
     op.drop_table("diary_mark_daily")
