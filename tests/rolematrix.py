@@ -106,6 +106,33 @@ ROWS: list[Row] = [
         ),
         note="senders of packets (LOAD_XML) and of Excel files (LOAD_EXCEL); consumers are refused",
     ),
+    Row(
+        contract="Intake",
+        operation="GetExcelTemplate",
+        params=lambda region, caller: {"Kind": "students"},
+        expect=dict.fromkeys(("admin", "ministry", "north_admin", "north_school"), OK),
+        note="every person (LOAD_EXCEL); systems are refused",
+    ),
+    Row(
+        contract="Intake",
+        operation="UploadExcel",
+        params=lambda region, caller: {"Kind": "students", "Content": b"not a workbook", "FileName": "x.xlsx"},
+        expect=dict.fromkeys(
+            ("admin", "ministry", "north_admin", "north_school"),
+            "Client.Validation: Файл не является книгой Excel в формате xlsx",
+        ),
+        note="every person (LOAD_EXCEL); a file that is not xlsx is then refused (and kept as a rejected upload)",
+    ),
+    Row(
+        contract="Intake",
+        operation="GetErrorWorkbook",
+        params=lambda region, caller: {"ReceiptId": "00000000-0000-0000-0000-000000000000"},
+        expect=dict.fromkeys(
+            ("admin", "ministry", "north_admin", "north_school"),
+            "Client.NotFound: Загрузка файла Excel с квитанцией 00000000-0000-0000-0000-000000000000 не найдена",
+        ),
+        note="every person (LOAD_EXCEL): the uploader, or whose scope holds the organization; systems are refused",
+    ),
     # --- registry contracts: Students, Organizations, Authorities (VIEW_REGISTRIES + scope) ----------
     Row(
         contract="Students",

@@ -6,6 +6,7 @@ from typing import Any
 
 from spyne import Array, Boolean, ByteArray, ComplexModel, DateTime, Integer, Unicode
 
+from adapters.excel_kinds import KINDS
 from kontingent_ws.types.common import OptionalText, RequiredCount, RequiredText, contract_namespace
 
 NAMESPACE = contract_namespace("Intake")
@@ -22,6 +23,15 @@ def optional(model: Any) -> Any:
 
 
 PacketBytes = ByteArray(min_occurs=1, nillable=False, doc="Пакет XML, подписанный XMLDSig, в кодировке Base64")
+ExcelBytes = ByteArray(min_occurs=1, nillable=False, doc="Заполненный шаблон Excel (xlsx) в кодировке Base64")
+TemplateKindCode = Unicode(
+    values=list(KINDS),
+    type_name="TemplateKind",
+    __namespace__=NAMESPACE,
+    min_occurs=1,
+    nillable=False,
+    doc="Вид шаблона Excel: " + ", ".join(f"{name} – {kind.title}" for name, kind in KINDS.items()),
+)
 OptionalPage = Integer(min_occurs=0, nillable=False, doc="Номер страницы ошибок, начиная с 1 (по умолчанию 1)")
 OptionalPageSize = Integer(min_occurs=0, nillable=False, doc="Размер страницы ошибок (по умолчанию 100)")
 
@@ -91,4 +101,14 @@ class PacketStatus(ComplexModel):
         ("Comment", OptionalText(doc="Причина отказа или комментарий к загрузке")),
         ("Errors", Array(optional(RowError), min_occurs=1, nillable=False)),
         ("ErrorsTotal", RequiredCount(doc="Всего ошибок и предупреждений")),
+    ]
+
+
+class ExcelFile(ComplexModel):
+    """Answer of GetExcelTemplate and GetErrorWorkbook: a workbook and its file name."""
+
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("FileName", RequiredText(doc="Имя файла")),
+        ("Content", ByteArray(min_occurs=1, nillable=False, doc="Книга Excel (xlsx) в кодировке Base64")),
     ]

@@ -7,6 +7,8 @@ entry in ``FORMATS`` (an adapter producing a ``MappedBatch`` is wrapped by ``bat
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,8 @@ from types import MappingProxyType
 
 from lxml import etree
 
+from adapters.excel_read import TemplateError, read_upload
+from adapters.foreign_journal import ForeignFormatError, map_journal
 from adapters.packet import (
     SECTIONS,
     PacketSchemaError,
@@ -29,6 +33,10 @@ from kontingent_ws.xmlsig.packet import TrustCheck, verify_packet, verify_packet
 
 XML_PACKET = "xml-1.0.0"
 """The provider packet of ``xsd/packet-1.0.0.xsd``."""
+JOURNAL_EXPORT = "eljur-2"
+"""The school journal's own export (``<eljur_export>``), signed by the journal system."""
+EXCEL = "xlsx"
+"""A filled Excel template uploaded by a person (the template kind is stored with the packet)."""
 ORGANIZATION = "Organization"
 HEAD_BYTES = 4096
 
@@ -49,6 +57,10 @@ class PacketSource:
     """Rows per slice."""
     max_bytes: int
     """Largest input parsed whole (a bigger one needs a detached signature and is streamed)."""
+    kind: str | None = None
+    """The template kind of an Excel upload."""
+    received_at: dt.datetime | None = None
+    """When the input was received: no date in an upload's rows may be later."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +84,13 @@ class InputFormat:
     """Russian name for people."""
     open: Opener
     """Verifies the input and opens it; refuses with a project error (signature, XML, schema)."""
+    root: str | None = None
+    """Local name of the root element of a signed XML format (how ``SubmitPacket`` recognises it)."""
+    id_attribute: str = "id"
+    """The root's attribute carrying the sender's own id of the input."""
+    signed: bool = True
+    """``False``: a person's upload, attributed to the provider its header names; the person's scope
+    is checked when it is received, not against a signer's write scopes."""
 
 
 def batch_chunks(batch: MappedBatch, chunk_size: int) -> Iterator[MappedChunk]:
@@ -141,17 +160,44 @@ def open_xml_packet(source: PacketSource) -> OpenedInput:
         except PacketSchemaError as exc:
             raise SchemaError(exc.message) from exc
         return OpenedInput(header=header, chunks=_streamed(source.path, source.chunk_size))
-    data = source.content if source.content is not None else _read(source.path)
-    try:
-        root = parse_bytes(data, max_bytes=source.max_bytes)
-    except UnsafeXml as exc:
-        raise XmlInputError(f"Пакет не принят: {exc.message}", detail=exc.reason) from exc
+    _data, root = _parsed(source)
     signed = verify_packet(root, source.trust).signed_element
     try:
         validate_packet(signed)
         batch = map_packet(signed)
     except PacketSchemaError as exc:
         raise SchemaError(exc.message) from exc
+    return OpenedInput(header=batch.header, chunks=batch_chunks(batch, source.chunk_size))
+
+
+def _parsed(source: PacketSource) -> tuple[bytes, etree._Element]:
+    data = source.content if source.content is not None else _read(source.path)
+    try:
+        return data, parse_bytes(data, max_bytes=source.max_bytes)
+    except UnsafeXml as exc:
+        raise XmlInputError(f"Пакет не принят: {exc.message}", detail=exc.reason) from exc
+
+
+def open_journal_export(source: PacketSource) -> OpenedInput:
+    """The school journal's export, signed (enveloped) by the journal system: verify, then map what is signed."""
+    if source.detached_signature is not None:
+        raise ValidationError("Выгрузка журнала принимается только с подписью внутри документа")
+    data, root = _parsed(source)
+    signed = verify_packet(root, source.trust).signed_element
+    try:
+        batch = map_journal(signed, content_digest=hashlib.sha256(data).hexdigest())
+    except ForeignFormatError as exc:
+        raise SchemaError(exc.message) from exc
+    return OpenedInput(header=batch.header, chunks=batch_chunks(batch, source.chunk_size))
+
+
+def open_excel_upload(source: PacketSource) -> OpenedInput:
+    """A filled template of the stored kind; a file that is no such template is refused whole."""
+    data = source.content if source.content is not None else _read(source.path)
+    try:
+        batch = read_upload(data, source.kind or "", created=source.received_at)
+    except TemplateError as exc:
+        raise ValidationError(exc.message, field="Content") from exc
     return OpenedInput(header=batch.header, chunks=batch_chunks(batch, source.chunk_size))
 
 
@@ -163,7 +209,14 @@ def _read(path: Path | None) -> bytes:
 
 FORMATS: Mapping[str, InputFormat] = MappingProxyType(
     {
-        XML_PACKET: InputFormat(name=XML_PACKET, title="XML-пакет поставщика 1.0.0", open=open_xml_packet),
+        XML_PACKET: InputFormat(
+            name=XML_PACKET, title="XML-пакет поставщика 1.0.0", open=open_xml_packet, root="Packet"
+        ),
+        JOURNAL_EXPORT: InputFormat(
+            name=JOURNAL_EXPORT, title="Выгрузка электронного журнала (eljur_export)", open=open_journal_export,
+            root="eljur_export", id_attribute="export_id",
+        ),
+        EXCEL: InputFormat(name=EXCEL, title="Шаблон Excel", open=open_excel_upload, signed=False),
     }
 )
 """Every format the pipeline reads, by the name stored with the packet."""
@@ -174,3 +227,8 @@ def format_named(name: str) -> InputFormat:
         return FORMATS[name]
     except KeyError:
         raise ValidationError(f"Неизвестный формат входных данных «{name}»", field="format") from None
+
+
+def signed_format_of(root_name: str | None) -> InputFormat:
+    """The signed XML format whose root element is ``root_name``; the provider packet by default."""
+    return next((f for f in FORMATS.values() if f.root is not None and f.root == root_name), FORMATS[XML_PACKET])

@@ -27,7 +27,8 @@ from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.formats import OpenedInput, PacketSource, format_named
 from kontingent_ws.usecases.intake.journal import ERROR, Counts, EntryFacts, count_rows, load_status, write_entry
 from kontingent_ws.usecases.intake.priority import load_rules
-from kontingent_ws.usecases.intake.trust import SenderTrust
+from kontingent_ws.usecases.intake.trust import SenderTrust, upload_provider
+from kontingent_ws.usecases.listing import as_utc
 
 CHUNK_SIZE = 1000
 FINAL = frozenset({"done", "done_with_errors", "rejected"})
@@ -49,7 +50,10 @@ class Outcome:
 
 
 def open_stored(session: Session, packet: Packet, settings: Settings) -> tuple[OpenedInput, InfoSystem]:
-    """Verify the stored packet against its sender's certificate and open it."""
+    """Verify the stored packet against its sender's certificate and open it.
+
+    A person's upload (an unsigned format) is attributed to the provider its header names.
+    """
     path = Path(packet.storage_path) if packet.storage_path else None
     signature = path.with_name(path.name + SIGNATURE_SUFFIX) if path is not None else None
     trust = SenderTrust(session, system_id=packet.system_id)
@@ -60,8 +64,13 @@ def open_stored(session: Session, packet: Packet, settings: Settings) -> tuple[O
         trust=trust,
         chunk_size=CHUNK_SIZE,
         max_bytes=settings.max_request_bytes,
+        kind=packet.kind,
+        received_at=as_utc(packet.received_at),
     )
-    opened = format_named(packet.format).open(source)
+    input_format = format_named(packet.format)
+    opened = input_format.open(source)
+    if not input_format.signed:
+        return opened, upload_provider(session, opened.header.provider)
     return opened, trust.sender(opened.header.provider)
 
 
@@ -158,12 +167,13 @@ def process_packet(
     organization_id = None
     try:
         opened, sender = open_stored(session, packet, settings)
-        if packet.system_id is None:  # loaded by an administrator: the packet is the signer's
+        signed = format_named(packet.format).signed
+        if packet.system_id is None and signed:  # loaded by an administrator: the packet is the signer's
             _check_unique(session, packet, sender, opened.header.packet_id)
             packet.system_id = sender.id
         target = find_target(session, opened.header, sender)
         organization_id = target.organization_id
-        if not target.writable:
+        if signed and not target.writable:  # a person's upload: the scope was checked when received
             raise AccessDenied("Поставщику данных не разрешено изменять сведения этой организации")
         context = ApplyContext(
             session=session, organization_id=organization_id, system_id=sender.id, packet_id=packet.id,

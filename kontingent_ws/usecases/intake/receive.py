@@ -44,27 +44,39 @@ class Stored:
     size_bytes: int
 
 
-def peek_packet_id(head: bytes) -> str | None:
-    """The root's ``id`` attribute from the first bytes of a packet, or ``None`` when unreadable.
-
-    Only the start tag is read (no DTD, no entities); nothing else of the packet is trusted yet.
-    """
+def _peek_root(head: bytes) -> etree._Element | None:
+    """The root's start tag from the first bytes of a packet (no DTD, no entities), or ``None``."""
     if b"<!DOCTYPE" in head[:HEAD_BYTES].upper():
         return None
     try:
         for _event, element in etree.iterparse(
             io.BytesIO(head), events=("start",), resolve_entities=False, no_network=True, load_dtd=False
         ):
-            value = element.get("id")
-            return value if value is not None and PACKET_ID.fullmatch(value) else None
+            return element
     except etree.XMLSyntaxError:
         return None
     return None
 
 
-def external_id_of(head: bytes, sha256: str) -> str:
+def peek_root_name(head: bytes) -> str | None:
+    """The local name of the root element, or ``None`` when unreadable."""
+    element = _peek_root(head)
+    return None if element is None or not isinstance(element.tag, str) else etree.QName(element).localname
+
+
+def peek_packet_id(head: bytes, attribute: str = "id") -> str | None:
+    """The root's ``attribute`` (the packet's own id), or ``None`` when unreadable.
+
+    Only the start tag is read; nothing else of the packet is trusted yet.
+    """
+    element = _peek_root(head)
+    value = None if element is None else element.get(attribute)
+    return value if value is not None and PACKET_ID.fullmatch(value) else None
+
+
+def external_id_of(head: bytes, sha256: str, attribute: str = "id") -> str:
     """The key a packet is deduplicated by: its own id, else its hash."""
-    return peek_packet_id(head) or f"sha256:{sha256}"
+    return peek_packet_id(head, attribute) or f"sha256:{sha256}"
 
 
 def find_received(session: Session, *, system_id: int | None, user_id: int | None, external_id: str) -> Packet | None:

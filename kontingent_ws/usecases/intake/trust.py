@@ -6,6 +6,7 @@ import datetime as dt
 
 from cryptography import x509
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import InfoSystem, SystemCertificate, utcnow
@@ -58,3 +59,20 @@ class SenderTrust:
                 field="provider",
             )
         return self.system
+
+
+UPLOAD_PROVIDER_NAME = "Загрузка файлов Excel сотрудниками"
+
+
+def upload_provider(session: Session, mnemonic: str) -> InfoSystem:
+    """The provider people's uploads are attributed to (its priority ranks them); registered on first use."""
+    found = session.scalar(select(InfoSystem).where(InfoSystem.mnemonic == mnemonic))
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            system = InfoSystem(mnemonic=mnemonic, name=UPLOAD_PROVIDER_NAME, is_provider=True, is_consumer=False)
+            session.add(system)
+        return system
+    except IntegrityError:  # registered by a concurrent upload
+        return session.scalars(select(InfoSystem).where(InfoSystem.mnemonic == mnemonic)).one()
