@@ -24,7 +24,7 @@ BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 pytest_plugins = ["tests.live"] if (Path(__file__).parent / "live.py").exists() else []
 
 
-def _fresh_postgres_database() -> tuple[str, str]:
+def fresh_postgres_database() -> tuple[str, str]:
     """Create a new database next to the one CI gave us; return (url, name)."""
     base = make_url(POSTGRES_URL)
     name = f"kt_{uuid.uuid4().hex[:12]}"
@@ -37,7 +37,7 @@ def _fresh_postgres_database() -> tuple[str, str]:
     return base.set(database=name).render_as_string(hide_password=False), name
 
 
-def _drop_postgres_database(name: str) -> None:
+def drop_postgres_database(name: str) -> None:
     base = make_url(POSTGRES_URL)
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -53,11 +53,11 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kontingent.sqlite3'}"
         return
-    url, name = _fresh_postgres_database()
+    url, name = fresh_postgres_database()
     try:
         yield url
     finally:
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ from kontingent_ws.security.caller import AUTHORITY_ADMIN, EMPLOYEE, SYSTEM_ADMI
 from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
 from tests.authkit import SmallRegion, make_small_region
-from tests.conftest import BACKENDS, _drop_postgres_database, _fresh_postgres_database
+from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
 from tests.live import LiveServer, zeep_client
 
 PASSWORD = "Registry-password-2024"
@@ -272,7 +272,7 @@ def registry_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         db_url = f"sqlite:///{directory / 'kontingent.sqlite3'}"
     else:
-        db_url, postgres_name = _fresh_postgres_database()
+        db_url, postgres_name = fresh_postgres_database()
     secret = Fernet.generate_key().decode()
     server = LiveServer(database_url=db_url, env={"KONTINGENT_SECRET_KEY": secret}, log_path=directory / "gunicorn.log")
     try:
@@ -282,7 +282,7 @@ def registry_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     finally:
         server.stop()
         if postgres_name is not None:
-            _drop_postgres_database(postgres_name)
+            drop_postgres_database(postgres_name)
 
 
 def _populate(db_url: str, settings: Settings) -> RegistryData:
