@@ -41,7 +41,7 @@ from db.models import (
 from kontingent_ws.demo import DemoConfig, generate_demo
 from kontingent_ws.demo.people import years_between
 from kontingent_ws.errors import Conflict
-from tests.conftest import BACKENDS, _drop_postgres_database, _fresh_postgres_database
+from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
 
 CONFIG = DemoConfig(students=450, seed=7)
 
@@ -53,7 +53,7 @@ def region_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'region.sqlite3'}"
     else:
-        url, name = _fresh_postgres_database()
+        url, name = fresh_postgres_database()
     initdb(url)
     engine = make_engine(url)
     generate_demo(engine, CONFIG)
@@ -62,7 +62,7 @@ def region_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     finally:
         engine.dispose()
         if name:
-            _drop_postgres_database(name)
+            drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
 from reports.catalogue import ALL_REPORTS, build_report, list_reports
 from reports.definition import ReportResult
-from tests.conftest import BACKENDS, _drop_postgres_database, _fresh_postgres_database
+from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
 from tests.live import LiveServer, zeep_client
 from tests.reportdata import (
     CITY_AUTHORITY,
@@ -71,7 +71,7 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if request.param == "sqlite":
         db_url = f"sqlite:///{directory / 'kontingent.sqlite3'}"
     else:
-        db_url, postgres_name = _fresh_postgres_database()
+        db_url, postgres_name = fresh_postgres_database()
     secret = Fernet.generate_key().decode()
     server = LiveServer(database_url=db_url, env={"KONTINGENT_SECRET_KEY": secret}, log_path=directory / "gunicorn.log")
     try:
@@ -91,7 +91,7 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     finally:
         server.stop()
         if postgres_name is not None:
-            _drop_postgres_database(postgres_name)
+            drop_postgres_database(postgres_name)
 
 
 def client(env: ReportsEnv, login: str) -> zeep.Client:
