@@ -22,21 +22,21 @@ from db.engine import make_engine, make_session_factory
 from db.migrate import initdb
 from db.models import ChangeLog, utcnow
 from kontingent_ws.usecases.changefeed import get_changes, record_change
-from tests.conftest import POSTGRES_URL, _drop_postgres_database, _fresh_postgres_database
+from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs KONTINGENT_TEST_POSTGRES_URL (PostgreSQL)")
 
 
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
-    url, name = _fresh_postgres_database()
+    url, name = fresh_postgres_database()
     initdb(url)
     engine = make_engine(url, pool_size=20, max_overflow=5)
     try:
         yield engine
     finally:
         engine.dispose()
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
 
 
 def _raw_row(entity_id: int) -> dict[str, object]:
