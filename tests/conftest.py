@@ -21,7 +21,24 @@ from db.engine import make_engine, make_session_factory
 POSTGRES_URL = os.environ.get("KONTINGENT_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
-pytest_plugins = ["tests.live"] if (Path(__file__).parent / "live.py").exists() else []
+pytest_plugins = ["tests.live"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    where = make_url(POSTGRES_URL).render_as_string(hide_password=True) if POSTGRES_URL else "not requested"
+    return f"database backends: {', '.join(BACKENDS)} (PostgreSQL: {where})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many tests ran on each database backend, so a CI log shows PostgreSQL was exercised."""
+    counts = dict.fromkeys(BACKENDS, 0)
+    for report in terminalreporter.stats.get("passed", []):
+        for backend in BACKENDS:
+            if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid or f"-{backend}-" in report.nodeid:
+                counts[backend] += 1
+    terminalreporter.write_line(
+        "database tests passed per backend: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+    )
 
 
 def fresh_postgres_database() -> tuple[str, str]:

@@ -3,6 +3,8 @@ Russian message (PostgreSQL: the SQLite backend has no statement timeout)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, text
@@ -14,11 +16,21 @@ from kontingent_ws.settings import Settings
 from kontingent_ws.usecases import reports
 from reports.catalogue import get_report
 from tests.authkit import call_context
+from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
+
+
+@pytest.fixture(params=[backend for backend in BACKENDS if backend == "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """PostgreSQL only: SQLite has no statement timeout (CI always runs this on PostgreSQL)."""
+    url, name = fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
 
 
 def test_a_build_past_its_statement_timeout_is_a_timeout_fault(engine: Engine, session: Session) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("statement_timeout is a PostgreSQL setting")
+    assert engine.dialect.name == "postgresql"
     settings = Settings(database_url=str(engine.url), secret_key=Fernet.generate_key().decode())
     call = call_context(session, settings, caller=Caller(kind="user", role=SYSTEM_ADMIN, name="admin", user_id=1))
     with engine.connect() as blocker:
@@ -31,5 +43,6 @@ def test_a_build_past_its_statement_timeout_is_a_timeout_fault(engine: Engine, s
     assert fault.faultstring.startswith("Отчёт не построен за отведённое время")
     session.rollback()
     built = reports.build(call, code="STAT_ORG_BY_TYPE", params={}, fmt=None, timeout_seconds=0.3)
-    assert built.table is not None and len(built.table.rows) == len(get_report("STAT_ORG_BY_TYPE").build(
-        session, {}, None).rows)
+    assert built.table is not None and len(built.table.rows) == len(
+        get_report("STAT_ORG_BY_TYPE").build(session, {}, None).rows
+    )
