@@ -12,6 +12,8 @@ from lxml import etree
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 256
+MAX_ATTRIBUTES = 256
+"""Attributes one element may carry; libxml2 itself accepts any number."""
 
 
 class UnsafeXml(ValueError):
@@ -37,12 +39,15 @@ def _parser() -> etree.XMLParser:
 
 
 def check_depth(root: etree._Element, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
-    """Refuse documents nested deeper than ``max_depth`` elements."""
+    """Refuse documents nested deeper than ``max_depth`` elements or with an element of more than
+    :data:`MAX_ATTRIBUTES` attributes."""
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()
         if depth > max_depth:
             raise UnsafeXml("too-deep", f"Превышена допустимая глубина вложенности XML ({max_depth})")
+        if len(element.attrib) > MAX_ATTRIBUTES:
+            raise UnsafeXml("too-many-attributes", f"Элемент XML содержит более {MAX_ATTRIBUTES} атрибутов")
         stack.extend((child, depth + 1) for child in element)
 
 
