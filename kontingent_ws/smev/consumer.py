@@ -4,6 +4,9 @@ A request is stored first (direction out, status sent) with its signed envelope,
 until SMEV confirms it, a restart sends the same envelope again, and ``MessageIsAlreadySent``
 means it had arrived. Answers are stored on their request (delivered, or failed on a
 rejection) and only then acknowledged.
+
+The region's change feed is pushed to the federal segment by :meth:`Consumer.publish_changes`,
+one page in flight at a time (see :mod:`kontingent_ws.smev.changepush`).
 """
 
 from __future__ import annotations
@@ -14,23 +17,33 @@ import uuid
 
 from lxml import etree
 
+from adapters.safexml import parse_bytes
+from db.models import utcnow
 from kontingent_ws.errors import SchemaError, SignatureError
 from kontingent_ws.smev import envelopes, messages, store
+from kontingent_ws.smev.changepush import KIND_CHANGES, push_state
 from kontingent_ws.smev.client import SmevExchangeError
 from kontingent_ws.smev.ids import new_message_id
 from kontingent_ws.smev.participant import Participant, Poll
+from kontingent_ws.usecases.changefeed import build_change_packet
+from kontingent_ws.usecases.changefeed_packet import NAMESPACE as CHANGES_NS
 
 log = logging.getLogger(__name__)
+CHANGE_PAGE_SIZE = 500
+"""Changes per pushed packet by default."""
 
 
 class Consumer:
     """Sends this participant's requests and takes in the answers."""
 
-    def __init__(self, participant: Participant):
+    def __init__(self, participant: Participant, *, change_page_size: int = CHANGE_PAGE_SIZE):
         self.participant = participant
+        self.change_page_size = change_page_size
 
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> int:
-        """Send what is unconfirmed and take in answers, until stopped (``once``: one round).
+        """Send what is unconfirmed, take in answers, push the next page of changes, until stopped.
+
+        ``once``: one round.
 
         Returns 0, or 1 when ``once`` ends on a failure SMEV kept reporting.
         """
@@ -40,6 +53,7 @@ class Consumer:
             try:
                 self.resume()
                 self.collect()
+                self.publish_changes(self.change_page_size)
             except SmevExchangeError as error:
                 failures += 1
                 log.warning("SMEV consumer: %s (%s)", error.fault, error.message)
@@ -72,6 +86,24 @@ class Consumer:
         part.checkpoint("after-store-out")
         self._deliver(pk, envelope)
         return message_id
+
+    def publish_changes(self, limit: int) -> int:
+        """Send the next page of the change feed (at most ``limit`` changes); return pages sent (0 or 1).
+
+        The page starts after the last page the federal segment accepted. Nothing is sent while a
+        page is in flight, while the back-off after a rejection lasts, or when there is no change.
+        """
+        part = self.participant
+        with part.sessions() as session:
+            state = push_state(session)
+            if not state.due(part.backoff, utcnow()):
+                return 0
+            packet = parse_bytes(build_change_packet(session, state.since, limit))
+        if packet.find(f"{{{CHANGES_NS}}}Change") is None:
+            return 0
+        message_id = self.send(packet, kind=KIND_CHANGES)
+        log.info("SMEV consumer: changes after version %d sent as %s", state.since, message_id)
+        return 1
 
     def resume(self) -> int:
         """Send again every stored request SMEV has not confirmed; return how many."""
