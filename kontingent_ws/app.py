@@ -1,4 +1,5 @@
-"""The WSGI application: every contract at ``/ws/<Name>`` (WSDL at ``?wsdl``), ``/health``, else 404.
+"""The WSGI application: every contract at ``/ws/<Name>`` (WSDL at ``?wsdl``), ``/health``, ``/metrics``,
+else 404.
 
 Each contract is its own Spyne application (its own target namespace) reading requests with
 :class:`~kontingent_ws.soap.HardenedSoap11` and answering with plain SOAP 1.1,
@@ -26,6 +27,7 @@ from adapters.safexml import parse_bytes
 from db.engine import make_engine, make_session_factory
 from kontingent_ws.call import REQUEST_ID_KEY, Authenticator, CallLifecycle, RefuseEveryCall, SessionFactory
 from kontingent_ws.health import probe
+from kontingent_ws.metrics import render
 from kontingent_ws.registry import CONTRACTS, Contract
 from kontingent_ws.settings import Settings
 from kontingent_ws.soap import HardenedSoap11, HardenedWsgiApplication, quiet_spyne_logging
@@ -150,7 +152,7 @@ def resolve_authenticator(settings: Settings, authenticator: Authenticator | Non
 
 
 class KontingentWsgi:
-    """Routes requests to the contract endpoints, the WSDLs and the health probe."""
+    """Routes requests to the contract endpoints, the WSDLs, the health probe and the metrics."""
 
     def __init__(self, *, endpoints: Mapping[str, Endpoint], session_factory: SessionFactory):
         self.endpoints = dict(endpoints)
@@ -170,6 +172,11 @@ class KontingentWsgi:
                 return _plain(start, "405 Method Not Allowed", "Method Not Allowed", allow="GET, HEAD")
             health = probe(self.session_factory)
             return _respond(start, health.http_status, "application/json", health.to_json())
+        if path == "/metrics":
+            if method not in ("GET", "HEAD"):
+                return _plain(start, "405 Method Not Allowed", "Method Not Allowed", allow="GET, HEAD")
+            body, content_type = render(self.session_factory)
+            return _respond(start, "200 OK", content_type, body)
         endpoint = self.endpoints.get(path)
         if endpoint is None:
             return _plain(start, "404 Not Found", "Not Found")

@@ -9,6 +9,7 @@ method, commit; roll back on any error and turn the error into a SOAP fault), an
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kontingent_ws.errors import AccessDenied, AuthenticationError
+from kontingent_ws.metrics import observe_call
 from kontingent_ws.services.faults import to_fault
 from kontingent_ws.settings import Settings
 
@@ -103,8 +105,10 @@ class CallLifecycle:
         """Open the call, authenticate, invoke the service method, commit; on any error roll back
         and raise the mapped fault. Runs as the application's ``call_wrapper``, right after
         Spyne's ``method_call`` event, so that even a failure to open a session is mapped."""
+        started = time.perf_counter()
         environ = environ_of(ctx)
         request_id = request_id_of(environ)
+        operation = str(ctx.descriptor.name)
         call: CallContext | None = None
         try:
             call = ctx.udc = CallContext(
@@ -112,7 +116,7 @@ class CallLifecycle:
                 session=self.session_factory(),
                 client_address=str(environ.get("REMOTE_ADDR", "")) if environ else "",
                 contract=self.contract.name,
-                operation=str(ctx.descriptor.name),
+                operation=operation,
                 envelope=ctx.in_document if isinstance(ctx.in_document, etree._Element) else None,
                 settings=self.settings,
                 contracts=self.contracts,
@@ -126,9 +130,23 @@ class CallLifecycle:
                 _roll_back(call)
                 if isinstance(exc, AccessDenied) and not exc.audited:
                     _audit_refusal(call, exc)
-            where = f"{self.contract.name}.{ctx.descriptor.name}"
-            raise to_fault(exc, request_id=request_id, where=where) from None
+            fault = to_fault(exc, request_id=request_id, where=f"{self.contract.name}.{operation}")
+            self._observe(call, request_id, operation, started, str(fault.faultcode))
+            raise fault from None
+        self._observe(call, request_id, operation, started, None)
         return result
+
+    def _observe(
+        self, call: CallContext | None, request_id: str, operation: str, started: float, fault_code: str | None
+    ) -> None:
+        observe_call(
+            contract=self.contract.name,
+            operation=operation,
+            request_id=request_id,
+            caller=call.caller if call is not None else None,
+            seconds=time.perf_counter() - started,
+            fault_code=fault_code,
+        )
 
     def close(self, ctx: Any) -> None:
         """``method_context_closed`` event: the session is always closed."""

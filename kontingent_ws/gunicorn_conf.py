@@ -7,6 +7,7 @@ Every value can be changed by environment variables, so one image serves every h
 from __future__ import annotations
 
 import os
+from typing import Any
 
 MAX_DEFAULT_WORKERS = 16
 """Cap of the default worker count (each worker holds its own database pool)."""
@@ -40,3 +41,21 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-i
 proc_name = "kontingent-ws"
 # No runtime control socket: one less way in, and several instances per host do not share a path.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Master, before any worker: logs in ``KONTINGENT_LOG_FORMAT``, and a fresh per-run directory
+    ``<data dir>/metrics/<master pid>`` where every worker keeps its metrics for ``/metrics``."""
+    from kontingent_ws.logformat import configure_logging
+    from kontingent_ws.metrics import enable_multiprocess
+    from kontingent_ws.settings import Settings
+
+    configure_logging()
+    enable_multiprocess(Settings.from_env().data_dir)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone: its live gauges no longer count."""
+    from kontingent_ws.metrics import worker_exited
+
+    worker_exited(worker.pid)
