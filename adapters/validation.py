@@ -20,6 +20,7 @@ from adapters import identifiers
 from adapters.records import MarkValue
 from adapters.rowerrors import RowError, row_error
 from db import classifiers
+from db.dates import full_years
 
 BIRTH_CERTIFICATE = "03"
 """``identity_document_type`` of a birth certificate of РФ."""
@@ -82,9 +83,6 @@ def normalize_inn(value: str) -> str:
     return identifiers.normalize_inn_person(digits) if len(digits) == 12 else identifiers.normalize_inn_org(digits)
 
 
-def full_years(birth: date, on: date) -> int:
-    """Age in full years on a given date."""
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def name_key(value: str) -> str:

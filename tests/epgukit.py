@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.identifiers import snils_check_digits
+from db.dates import school_year_of
 from db.models import (
     BaseSubject,
     ClassGroup,
@@ -26,7 +27,6 @@ from db.models import (
     StudyPeriod,
 )
 from db.names import normalize_name
-from kontingent_ws.usecases.epgu_identify import school_year_of
 from tests.authkit import SmallRegion, make_small_region
 
 _serial = count(200_000_000)

@@ -9,9 +9,9 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.dates import full_years
 from db.models import AuditEvent, DiaryMark, PeriodMark
 from kontingent_ws.usecases.epgu import AuditContext, PerformanceOutcome, get_performance, handle_performance_xml
-from kontingent_ws.usecases.epgu_identify import full_years
 from kontingent_ws.usecases.epgu_model import (
     DocumentRef,
     PerformanceQuery,

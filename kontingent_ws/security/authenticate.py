@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, text, update
 
+from db.dates import as_utc
 from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, WsNonce, utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import AccessDenied, AuthenticationError, KontingentError
@@ -122,7 +123,7 @@ class DefaultAuthenticator:
         now = utcnow()
         if not user.is_active:
             raise AuthenticationError("Учётная запись заблокирована администратором")
-        if user.locked_until is not None and _aware(user.locked_until) > now:
+        if user.locked_until is not None and as_utc(user.locked_until) > now:
             raise AuthenticationError("Учётная запись временно заблокирована после неудачных попыток входа")
         if token.created_at is not None:
             skew = abs((now - token.created_at).total_seconds())
@@ -142,7 +143,7 @@ class DefaultAuthenticator:
             raise AuthenticationError(BAD_CREDENTIALS)
         if token.nonce is not None:
             _accept_nonce(call, token)
-        stale_login = user.last_login_at is None or now - _aware(user.last_login_at) > dt.timedelta(minutes=5)
+        stale_login = user.last_login_at is None or now - as_utc(user.last_login_at) > dt.timedelta(minutes=5)
         if user.failed_logins or user.locked_until is not None or stale_login:
             session.execute(
                 update(AppUser)
@@ -173,7 +174,7 @@ class DefaultAuthenticator:
         now = utcnow()
         if cert.revoked_at is not None:
             raise AuthenticationError("Сертификат информационной системы отозван")
-        if not (_aware(cert.not_before) <= now <= _aware(cert.not_after)):
+        if not (as_utc(cert.not_before) <= now <= as_utc(cert.not_after)):
             raise AuthenticationError("Срок действия сертификата информационной системы истёк или не наступил")
         system = session.get(InfoSystem, cert.system_id)
         if system is None or not system.is_active:
@@ -206,8 +207,6 @@ class DefaultAuthenticator:
         return caller
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _actor_hint(security: object) -> str | None:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from adapters.safexml import parse_bytes
+from db.dates import as_utc
 from db.models.exchange import SmevMessage
 from kontingent_ws.smev import store
 from kontingent_ws.smev.backoff import Backoff
@@ -54,7 +55,7 @@ class PushState:
             return True
         # the jitter is drawn from the rejected row's id, so every round waits for the same moment
         wait = backoff.delay(self.rejections, random.Random(self.last_rejected_id))
-        return now >= _aware(self.last_rejected_at) + dt.timedelta(seconds=wait)
+        return now >= as_utc(self.last_rejected_at) + dt.timedelta(seconds=wait)
 
 
 def push_state(session: Session) -> PushState:
@@ -87,5 +88,3 @@ def packet_next_version(envelope: bytes) -> int:
     return int(found.text or "")
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

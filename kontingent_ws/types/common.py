@@ -7,6 +7,8 @@ otherwise derive one from the Python module name).
 
 from __future__ import annotations
 
+from typing import Any
+
 from spyne import Unicode, UnsignedInteger
 
 NAMESPACE_ROOT = "urn://kontingent-region.ru/ws"
@@ -33,3 +35,13 @@ RequiredCount = UnsignedInteger(min_occurs=1, nillable=False)
 
 OptionalCount = UnsignedInteger(min_occurs=0, nillable=False)
 """A non-negative integer that may be absent (e.g. when it cannot be computed)."""
+
+
+def required(model: Any) -> Any:
+    """``model`` as an element that must be present and not nil (keeping its type name)."""
+    return model.customize(min_occurs=1, nillable=False, type_name=model.get_type_name())
+
+
+def optional(model: Any) -> Any:
+    """``model`` as an element that may be absent but is never nil (keeping its type name)."""
+    return model.customize(min_occurs=0, nillable=False, type_name=model.get_type_name())

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from spyne import Array, Boolean, ByteArray, ComplexModel, DateTime, Integer, Unicode
 
 from adapters.excel_kinds import KINDS
-from kontingent_ws.types.common import OptionalText, RequiredCount, RequiredText, contract_namespace
+from kontingent_ws.types.common import OptionalText, RequiredCount, RequiredText, contract_namespace, optional, required
 
 NAMESPACE = contract_namespace("Intake")
 
-
-def required(model: Any) -> Any:
-    """``model`` as an element that must be present and not nil (keeping its type name)."""
-    return model.customize(min_occurs=1, nillable=False, type_name=model.get_type_name())
-
-
-def optional(model: Any) -> Any:
-    """``model`` as an element that may be absent but is never nil (keeping its type name)."""
-    return model.customize(min_occurs=0, nillable=False, type_name=model.get_type_name())
 
 
 PacketBytes = ByteArray(min_occurs=1, nillable=False, doc="Пакет XML, подписанный XMLDSig, в кодировке Base64")

@@ -6,19 +6,10 @@ from typing import Any
 
 from spyne import Array, Boolean, ByteArray, ComplexModel, DateTime, Integer, Unicode
 
-from kontingent_ws.types.common import OptionalText, RequiredText, contract_namespace
+from kontingent_ws.types.common import OptionalText, RequiredText, contract_namespace, optional, required
 
 NAMESPACE = contract_namespace("Reports")
 
-
-def required(model: Any) -> Any:
-    """``model`` as an element that must be present and not nil (keeping its type name)."""
-    return model.customize(min_occurs=1, nillable=False, type_name=model.get_type_name())
-
-
-def optional(model: Any) -> Any:
-    """``model`` as an element that may be absent but is never nil (keeping its type name)."""
-    return model.customize(min_occurs=0, nillable=False, type_name=model.get_type_name())
 
 
 def listed(model: Any) -> Any:

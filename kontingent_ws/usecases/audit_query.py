@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select, true
 
+from db.dates import as_utc
 from db.models import AuditEvent
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import ValidationError
 from kontingent_ws.security import audit
 from kontingent_ws.security.permissions import READ_AUDIT, require
 from kontingent_ws.security.scope import caller_of
-from kontingent_ws.usecases.listing import PageOf, as_utc, check_paging, day_bounds
+from kontingent_ws.usecases.listing import PageOf, check_paging, day_bounds
 
 ACTIONS = (audit.READ, audit.WRITE, audit.AUTH_FAILURE, audit.ACCESS_DENIED, audit.ADMIN)
 

@@ -31,12 +31,12 @@ Read side – :func:`get_changes`
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from db.dates import as_utc
 from db.models import ChangeLog, utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import ValidationError
@@ -176,7 +176,7 @@ def get_changes(session: Session, since: int, limit: int) -> ChangePage:
             entity=entity,
             entity_id=entity_id,
             operation=operation,
-            changed_at=_aware(changed_at),
+            changed_at=as_utc(changed_at),
             merged_into_id=merged_into_id,
             org_unit_id=org_unit_id,
             snapshot=snapshots.get((entity, entity_id)) if operation == UPSERT else None,
@@ -212,5 +212,3 @@ def changes_for_call(call: CallContext, since: int, limit: int) -> ChangePage:
     return get_changes(call.session, since, limit)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.identifiers import IdentifierError, normalize_birth_certificate, normalize_snils
+from db.dates import full_years
 from db.models import IdentityDocument, LegalRepresentative, Person, Student
 from db.names import normalize_name
 from kontingent_ws.usecases.epgu_model import (
@@ -83,9 +84,6 @@ def requested_range(query: PerformanceQuery) -> tuple[dt.date, dt.date]:
     return query.date_from, query.date_to
 
 
-def school_year_of(day: dt.date) -> int:
-    """The school year (by its first year) a day belongs to."""
-    return day.year if day.month >= 9 else day.year - 1
 
 
 def _snils(value: str, whose: str) -> str:
@@ -127,9 +125,6 @@ def _name_filter(data: PersonData) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def full_years(birth: dt.date, on: dt.date) -> int:
-    """Age in full years on a date."""
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def check_applicant(

@@ -17,8 +17,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.classifiers import CONTROL_FORM, MARK_VALUE, STUDY_PERIOD_KIND, item_of
+from db.dates import school_year_of
 from db.models import BaseSubject, ClassGroup, DiaryMark, Enrolment, LocalSubject, Organization, PeriodMark, StudyPeriod
-from kontingent_ws.usecases.epgu_identify import school_year_of
 from kontingent_ws.usecases.epgu_model import (
     ClassInfo,
     DiaryMarkInfo,

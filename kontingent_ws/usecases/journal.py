@@ -13,13 +13,14 @@ from typing import cast
 from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import aliased
 
+from db.dates import as_utc
 from db.hierarchy import subtree_ids
 from db.models import AppUser, InfoSystem, LoadJournal, LoadRowError, OrgUnit
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound, ValidationError
 from kontingent_ws.security.permissions import READ_LOAD_JOURNAL, require
 from kontingent_ws.security.scope import caller_of, deny, ensure_unit_visible, scope_filter
-from kontingent_ws.usecases.listing import PageOf, as_utc, check_paging, day_bounds
+from kontingent_ws.usecases.listing import PageOf, check_paging, day_bounds
 
 STATUS_NAMES = {"success": "Успешно", "error": "Ошибка", "partial": "Частично"}
 """Load statuses and their Russian names."""

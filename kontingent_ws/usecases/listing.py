@@ -49,6 +49,3 @@ def day_bounds(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.d
     return start, end
 
 
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """An aware UTC datetime (SQLite hands back naive ones; everything stored is UTC)."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -27,6 +27,7 @@ from db.classifiers import (
     PRESCHOOL_ACTIVITY,
     PROGRAM_KIND,
 )
+from db.dates import as_utc
 from db.models import (
     AppUser,
     BaseSubject,
@@ -43,7 +44,6 @@ from db.models import (
     Student,
 )
 from kontingent_ws.call import CallContext
-from kontingent_ws.usecases.listing import as_utc
 from kontingent_ws.usecases.organizations import ensure_organization
 from kontingent_ws.usecases.paging import label
 

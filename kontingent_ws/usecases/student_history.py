@@ -24,6 +24,7 @@ from db.classifiers import (
     PROGRAM_KIND,
     STUDY_PERIOD_KIND,
 )
+from db.dates import school_year_of
 from db.models import (
     Achievement,
     BaseSubject,
@@ -149,9 +150,6 @@ class Performance:
     """Exams taken in those school years."""
 
 
-def school_year_of(day: dt.date) -> int:
-    """The school year a day belongs to: it starts on 1 September."""
-    return day.year if day.month >= 9 else day.year - 1
 
 
 def get_student_migration(call: CallContext, *, student_id: int) -> Migration:

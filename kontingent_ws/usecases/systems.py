@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import delete, select
 
+from db.dates import as_utc
 from db.models import InfoSystem, OrgUnit, SystemCertificate, SystemContractGrant, SystemWriteScope, utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import Conflict, NotFound, SignatureError, ValidationError
@@ -21,7 +22,6 @@ from kontingent_ws.security import audit
 from kontingent_ws.security.permissions import MANAGE_SYSTEMS, require
 from kontingent_ws.security.provisioning import certificate_row, new_system
 from kontingent_ws.security.scope import caller_of
-from kontingent_ws.usecases.listing import as_utc
 from kontingent_ws.xmlsig.certs import (
     certificate_pem as certificate_pem_bytes,
 )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.records import BatchHeader
+from db.dates import as_utc
 from db.hierarchy import is_within
 from db.models import InfoSystem, Organization, Packet, SystemWriteScope, utcnow
 from kontingent_ws.errors import AccessDenied, Conflict, KontingentError, NotFound, ValidationError
@@ -28,7 +29,6 @@ from kontingent_ws.usecases.intake.formats import OpenedInput, PacketSource, for
 from kontingent_ws.usecases.intake.journal import ERROR, Counts, EntryFacts, count_rows, load_status, write_entry
 from kontingent_ws.usecases.intake.priority import load_rules
 from kontingent_ws.usecases.intake.trust import SenderTrust, upload_provider
-from kontingent_ws.usecases.listing import as_utc
 
 CHUNK_SIZE = 1000
 FINAL = frozenset({"done", "done_with_errors", "rejected"})

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from db.dates import as_utc
 from db.models import LoadJournal, LoadRowError, Packet
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security.permissions import LOAD_EXCEL, LOAD_XML, has_permission, require
 from kontingent_ws.security.scope import caller_of, deny
 from kontingent_ws.usecases.journal import STATUS_NAMES, RowErrorView
-from kontingent_ws.usecases.listing import PageOf, as_utc, check_paging
+from kontingent_ws.usecases.listing import PageOf, check_paging
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from db.dates import as_utc
 from db.models import InfoSystem, SystemCertificate, utcnow
 from kontingent_ws.errors import SignatureError, ValidationError
 from kontingent_ws.xmlsig.certs import fingerprint
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 class SenderTrust:
@@ -42,7 +37,7 @@ class SenderTrust:
         if row.revoked_at is not None:
             raise SignatureError("Сертификат подписи пакета отозван")
         now = utcnow()
-        if not _aware(row.not_before) <= now <= _aware(row.not_after):
+        if not as_utc(row.not_before) <= now <= as_utc(row.not_after):
             raise SignatureError("Срок действия сертификата подписи пакета истёк или не наступил")
         system = self.session.get(InfoSystem, row.system_id)
         if system is None or not system.is_active or not system.is_provider:
