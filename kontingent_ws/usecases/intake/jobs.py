@@ -126,6 +126,19 @@ def retry_later(session: Session, job_id: int, *, error: str) -> str:
     return job.status
 
 
+def release_held(session: Session, *, worker: str) -> int:
+    """Put back in the queue every job ``worker`` still holds (it lost them with its database
+    connection), without counting that try; commit. Returns how many there were."""
+    released = session.execute(
+        update(Job)
+        .where(Job.status == "running", Job.locked_by == worker)
+        .values(status="queued", run_after=utcnow(), locked_by=None, attempts=Job.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(getattr(released, "rowcount", 0) or 0)
+
+
 class Heartbeat:
     """Refreshes ``heartbeat_at`` of a running job from a thread with its own connection.
 
