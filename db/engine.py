@@ -9,6 +9,18 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+"""libpq settings: a server that does not answer fails a connect within 10 s, and a connection to a
+host that vanished (no FIN, no RST) is found dead within about a minute instead of hanging a call.
+A server that went away and came back is met by ``pool_pre_ping``: the stale pooled connections
+are replaced on their next checkout, so the service recovers without a restart."""
+
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
     url = str(engine_or_url.url) if isinstance(engine_or_url, Engine) else engine_or_url
@@ -31,6 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    kwargs.setdefault("connect_args", POSTGRES_CONNECT_ARGS)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)

@@ -71,6 +71,13 @@ class ServiceUnavailable(KontingentError):
     default_message = "Сервис временно недоступен, повторите запрос позже"
 
 
+class QueryTimeout(KontingentError):
+    """A database statement ran past its statement timeout."""
+
+    code = "Server.Timeout"
+    default_message = "Запрос не выполнен за отведённое время: сузьте условия запроса или повторите его позже"
+
+
 class InternalError(KontingentError):
     code = "Server.Internal"
     default_message = "Внутренняя ошибка сервиса"

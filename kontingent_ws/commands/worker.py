@@ -4,28 +4,41 @@ Any number of workers on any hosts share the queue (``FOR UPDATE SKIP LOCKED`` o
 A worker that dies mid-packet leaves nothing of it applied; its job is taken over once its
 heartbeat is older than ``--stale-seconds``.
 
-For the crash tests only: ``KONTINGENT_WORKER_PAUSE_AFTER_CHUNKS=N`` with
+A database that goes away (restarted, unreachable) does not end the worker: the job it was running
+is rolled back with its connection, the worker waits (0.5 s doubling up to 10 s) and tries again,
+and once the database answers it puts the jobs it still held back in the queue and carries on.
+
+For the crash and fault tests only: ``KONTINGENT_WORKER_PAUSE_AFTER_CHUNKS=N`` with
 ``KONTINGENT_WORKER_PAUSE_FILE=path`` makes the worker, after writing N slices of a packet (not
-committed), create that file and wait until it is killed.
+committed), create that file and wait until it is killed – or, with
+``KONTINGENT_WORKER_RESUME_FILE=path``, until that file exists.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from db.engine import make_engine, make_session_factory
+from db.retry import Outage, is_unavailable
 from kontingent_ws.settings import Settings
+from kontingent_ws.usecases.intake import jobs
 from kontingent_ws.usecases.intake.apply import AfterChunk
 from kontingent_ws.usecases.intake.work import WorkerConfig, run_one, worker_name
 from kontingent_ws.usecases.report_jobs import run_report_job
 
 PAUSE_AFTER = "KONTINGENT_WORKER_PAUSE_AFTER_CHUNKS"
 PAUSE_FILE = "KONTINGENT_WORKER_PAUSE_FILE"
+RESUME_FILE = "KONTINGENT_WORKER_RESUME_FILE"
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -43,12 +56,13 @@ def pause_point() -> AfterChunk | None:
     if not after or not marker:
         return None
     limit = int(after)
+    resume = os.environ.get(RESUME_FILE)
 
     def pause(written: int) -> None:
         if written == limit:
             Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-            while True:
-                time.sleep(1)
+            while not (resume and Path(resume).exists()):
+                time.sleep(0.1)
 
     return pause
 
@@ -63,12 +77,31 @@ def run(args: argparse.Namespace) -> int:
         heartbeat_seconds=max(args.stale_seconds / 5, 0.5),
     )
     hook = pause_point()
+    outage = Outage()
     try:
         while True:
-            worked = run_one(factory, settings, config, after_chunk=hook) or run_report_job(factory, config)
+            try:
+                if outage.failures:
+                    _release_held(factory, config.name)
+                worked = run_one(factory, settings, config, after_chunk=hook) or run_report_job(factory, config)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                pause = outage.failed()
+                logger.warning("worker: database unavailable (%s), next attempt in %.1f s", type(exc).__name__, pause)
+                time.sleep(pause)
+                continue
+            outage.recovered()
             if args.once:
                 return 0
             if not worked:
                 time.sleep(args.poll_seconds)
     finally:
         engine.dispose()
+
+
+def _release_held(factory: sessionmaker[Session], worker: str) -> None:
+    """The database is back: the jobs this worker held when it went away are queued again at once."""
+    with factory() as session:
+        released = jobs.release_held(session, worker=worker)
+    logger.info("worker: database available again, %d held job(s) queued again", released)

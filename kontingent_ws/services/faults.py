@@ -1,8 +1,9 @@
 """THE one place that turns exceptions into SOAP faults.
 
 Project errors keep their stable code and Russian message; Spyne's own refusals (schema
-violations, bad envelopes) become project codes with Russian messages; a lost database is
-``Server.Unavailable``; anything else is ``Server.Internal`` with a generic message and the
+violations, bad envelopes) become project codes with Russian messages; a lost database (or a
+transaction that kept losing races) is ``Server.Unavailable``, a statement past its timeout
+``Server.Timeout``; anything else is ``Server.Internal`` with a generic message and the
 request id, its traceback going to the log. The request body never reaches the log.
 """
 
@@ -21,12 +22,13 @@ from spyne.error import (
 )
 from spyne.error import ValidationError as SpyneValidationError
 from spyne.protocol.xml import SchemaValidationError
-from sqlalchemy import exc as sa_exc
 
 from adapters.safexml import UnsafeXml
+from db.retry import is_conflict, is_timeout, is_unavailable
 from kontingent_ws.errors import (
     InternalError,
     KontingentError,
+    QueryTimeout,
     SchemaError,
     ServiceUnavailable,
     XmlInputError,
@@ -68,8 +70,12 @@ def _project_error(exc: BaseException, request_id: str) -> KontingentError:
         return XmlInputError(exc.message, detail=exc.reason)
     if isinstance(exc, Fault) and (error := _spyne_fault_error(exc)) is not None:
         return error
-    if _is_database_unavailable(exc):
+    if is_unavailable(exc):
         return ServiceUnavailable("База данных временно недоступна, повторите запрос позже")
+    if is_conflict(exc):
+        return ServiceUnavailable("Данные одновременно изменяются другим запросом, повторите запрос позже")
+    if is_timeout(exc):
+        return QueryTimeout()
     return InternalError(f"Внутренняя ошибка сервиса. Идентификатор запроса: {request_id}")
 
 
@@ -85,14 +91,6 @@ def _spyne_fault_error(fault: Fault) -> KontingentError | None:
     if str(fault.faultcode).startswith("Client"):
         return XmlInputError("Запрос не является корректным SOAP 1.1 сообщением", detail="envelope")
     return None
-
-
-def _is_database_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
-        return True
-    if isinstance(exc, sa_exc.DisconnectionError):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def _log(error: KontingentError, exc: BaseException, *, request_id: str, where: str) -> None:

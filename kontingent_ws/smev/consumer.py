@@ -24,7 +24,7 @@ from kontingent_ws.smev import envelopes, messages, store
 from kontingent_ws.smev.changepush import KIND_CHANGES, push_state
 from kontingent_ws.smev.client import SmevExchangeError
 from kontingent_ws.smev.ids import new_message_id
-from kontingent_ws.smev.participant import Participant, Poll
+from kontingent_ws.smev.participant import Participant, Poll, transient_failure
 from kontingent_ws.usecases.changefeed import build_change_packet
 from kontingent_ws.usecases.changefeed_packet import NAMESPACE as CHANGES_NS
 
@@ -45,7 +45,8 @@ class Consumer:
 
         ``once``: one round.
 
-        Returns 0, or 1 when ``once`` ends on a failure SMEV kept reporting.
+        A failure of SMEV or of the database is waited out with back-off. Returns 0, or 1 when
+        ``once`` ends on such a failure.
         """
         part = self.participant
         failures = 0
@@ -54,9 +55,12 @@ class Consumer:
                 self.resume()
                 self.collect()
                 self.publish_changes(self.change_page_size)
-            except SmevExchangeError as error:
+            except Exception as error:
+                reason = transient_failure(error)
+                if reason is None:
+                    raise
                 failures += 1
-                log.warning("SMEV consumer: %s (%s)", error.fault, error.message)
+                log.warning("SMEV consumer: %s", reason)
                 if once:
                     return 1
                 part.sleep(part.backoff.delay(failures, part.rng))

@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.safexml import parse_bytes
+from db.retry import is_unavailable
 from kontingent_ws.smev import envelopes
 from kontingent_ws.smev.backoff import Backoff, with_retries
 from kontingent_ws.smev.client import SmevClient, SmevExchangeError, SoapReply
@@ -31,6 +32,16 @@ class Poll(enum.Enum):
     ANSWERED = "answered"
     DUPLICATE = "duplicate"
     REFUSED = "refused"
+
+
+def transient_failure(error: BaseException) -> str | None:
+    """Why a round failed when it is worth another try later (SMEV refused or unreachable, the
+    database unavailable), for the log; ``None`` for anything else, which ends the loop."""
+    if isinstance(error, SmevExchangeError):
+        return f"{error.fault} ({error.message})"
+    if is_unavailable(error):
+        return f"database unavailable ({type(error).__name__})"
+    return None
 
 
 def no_checkpoint(point: str) -> None:

@@ -22,7 +22,7 @@ from kontingent_ws.smev.envelopes import Rejection
 from kontingent_ws.smev.handlers import HandlerOutcome, HandlerRegistry, RequestContext
 from kontingent_ws.smev.ids import new_message_id
 from kontingent_ws.smev.messages import IncomingRequest
-from kontingent_ws.smev.participant import Participant, Poll
+from kontingent_ws.smev.participant import Participant, Poll, transient_failure
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +39,31 @@ class Provider:
     def run(self, *, once: bool = False, stop: threading.Event | None = None) -> int:
         """Resume unfinished requests, then poll until stopped (``once``: until the queue is empty).
 
-        Returns 0, or 1 when ``once`` ends on a failure SMEV kept reporting.
+        A failure of SMEV or of the database is waited out with back-off, then every unfinished
+        request is resumed. Returns 0, or 1 when ``once`` ends on such a failure.
         """
         part = self.participant
-        self.resume()
         failures = 0
+        resumed = False
         while stop is None or not stop.is_set():
             try:
+                if not resumed:
+                    self.resume()
+                    resumed = True
                 outcome = self.poll_once()
-            except SmevExchangeError as error:
+            except Exception as error:
+                reason = transient_failure(error)
+                if reason is None:
+                    raise
                 failures += 1
-                log.warning("SMEV provider: %s (%s)", error.fault, error.message)
+                log.warning("SMEV provider: %s", reason)
                 if once:
                     return 1
                 part.sleep(part.backoff.delay(failures, part.rng))
                 continue
             if failures:
                 failures = 0
-                self.resume()
+                resumed = False
             if outcome is Poll.EMPTY:
                 if once:
                     return 0

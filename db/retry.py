@@ -1,0 +1,109 @@
+"""What a database error means for the caller: the server is gone (try later), a transaction lost a
+race (try again at once), or a statement ran out of time.
+
+PostgreSQL reports a lost race with SQLSTATE class 40: ``40P01`` (deadlock detected) and ``40001``
+(serialization failure). Such a transaction was rolled back by the server and is safe to run again
+from its start; :func:`run_transaction` does that a few times before giving up. A server that is
+down, restarting or unreachable shows as an ``OperationalError``/``InterfaceError`` without a
+conflict code, or as an invalidated connection; :func:`is_unavailable` recognises it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEADLOCK = "40P01"
+SERIALIZATION_FAILURE = "40001"
+CONFLICTS = frozenset({DEADLOCK, SERIALIZATION_FAILURE})
+QUERY_CANCELED = "57014"
+"""A statement cancelled by ``statement_timeout`` (or by an operator)."""
+CONFLICT_ATTEMPTS = 5
+"""How many times :func:`run_transaction` runs a transaction that keeps losing races."""
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL), if it has one."""
+    original = getattr(exc, "orig", None)
+    code = getattr(original, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back and may run again."""
+    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in CONFLICTS
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """A statement cancelled by its statement timeout."""
+    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) == QUERY_CANCELED
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or the connection was lost (not a conflict, not a timeout)."""
+    if is_conflict(exc) or is_timeout(exc):
+        return False
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DisconnectionError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def conflict_pause(attempt: int, rng: random.Random | None = None) -> float:
+    """A short random pause before the next attempt, so the two losers do not collide again."""
+    return (rng or random).uniform(0.01, 0.05) * attempt
+
+
+def run_transaction(
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    attempts: int = CONFLICT_ATTEMPTS,
+    sleep: Callable[[float], object] = time.sleep,
+) -> T:
+    """Run ``work`` in a new session and commit; a deadlock or serialization failure runs it again
+    in a fresh session (up to ``attempts`` times). Any other error is raised after a rollback."""
+    for attempt in range(1, attempts + 1):
+        with factory() as session:
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except sa_exc.DBAPIError as error:
+                session.rollback()
+                if not is_conflict(error) or attempt == attempts:
+                    raise
+                logger.warning("transaction lost a race (sqlstate %s), attempt %d of %d",
+                               sqlstate(error), attempt, attempts)
+        sleep(conflict_pause(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Outage:
+    """Waits between attempts while the database is unavailable: 0.5 s doubling up to ``ceiling``."""
+
+    def __init__(self, *, first: float = 0.5, ceiling: float = 10.0):
+        self.first = first
+        self.ceiling = ceiling
+        self.failures = 0
+
+    def failed(self) -> float:
+        """Count a failure; the pause before the next attempt."""
+        self.failures += 1
+        return min(self.first * 2 ** (self.failures - 1), self.ceiling)
+
+    def recovered(self) -> bool:
+        """Forget the failures; ``True`` when there were any (the database is back)."""
+        was_down, self.failures = self.failures > 0, 0
+        return was_down
