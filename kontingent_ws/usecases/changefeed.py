@@ -33,10 +33,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session, SessionTransaction
 
-from db.dates import as_utc
 from db.models import ChangeLog, utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import ValidationError
@@ -47,12 +46,10 @@ from kontingent_ws.usecases.changefeed_model import (
     MERGE,
     OPERATIONS,
     STUDENT,
-    UPSERT,
-    Change,
     ChangePage,
 )
 from kontingent_ws.usecases.changefeed_packet import render_change_packet
-from kontingent_ws.usecases.changefeed_snapshots import load_snapshots
+from kontingent_ws.usecases.changefeed_snapshots import read_page
 
 APPEND_LOCK_KEY = 0x4B6F6E7447
 """Key of the advisory lock serializing change-log appends (``KontG`` in ASCII)."""
@@ -147,43 +144,10 @@ def get_changes(session: Session, since: int, limit: int) -> ChangePage:
         raise ValidationError("Номер версии SinceVersion не может быть отрицательным", field="SinceVersion")
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"Размер страницы PageSize должен быть от 1 до {MAX_PAGE_SIZE}", field="PageSize")
-    rows = list(
-        session.execute(
-            select(
-                ChangeLog.version,
-                ChangeLog.entity,
-                ChangeLog.entity_id,
-                ChangeLog.operation,
-                ChangeLog.changed_at,
-                ChangeLog.merged_into_id,
-                ChangeLog.org_unit_id,
-            )
-            .where(ChangeLog.version > since)
-            .order_by(ChangeLog.version)
-            .limit(limit + 1)
-        ).tuples()
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    wanted: dict[str, set[int]] = {}
-    for _, entity, entity_id, operation, *_rest in rows:
-        if operation == UPSERT:
-            wanted.setdefault(entity, set()).add(entity_id)
-    snapshots = load_snapshots(session, wanted)
-    changes = tuple(
-        Change(
-            version=version,
-            entity=entity,
-            entity_id=entity_id,
-            operation=operation,
-            changed_at=as_utc(changed_at),
-            merged_into_id=merged_into_id,
-            org_unit_id=org_unit_id,
-            snapshot=snapshots.get((entity, entity_id)) if operation == UPSERT else None,
-        )
-        for version, entity, entity_id, operation, changed_at, merged_into_id, org_unit_id in rows
-    )
-    return ChangePage(changes=changes, next_version=changes[-1].version if changes else since, has_more=has_more)
+    changes = read_page(session, since, limit + 1)
+    has_more = len(changes) > limit
+    changes = changes[:limit]
+    return ChangePage(changes=tuple(changes), next_version=changes[-1].version if changes else since, has_more=has_more)
 
 
 def build_change_packet(session: Session, since: int, limit: int) -> bytes:
@@ -210,5 +174,3 @@ def changes_for_call(call: CallContext, since: int, limit: int) -> ChangePage:
             "предоставлен этот сервис",
         )
     return get_changes(call.session, since, limit)
-
-

@@ -1,112 +1,165 @@
-"""Current data of the entities a change-feed page names, loaded in one query per entity kind.
+"""One page of the change feed with the current data of what it names, read in one Core statement.
 
-A student's snapshot carries the person and the current enrolment (open, primary first, latest
-entry); an enrolment, an organization and an authority carry their own rows. An entity deleted
-since its upsert has no snapshot (its deletion follows later in the feed).
+The page's ``change_log`` rows (an indexed range scan of the version) are left-joined to the
+entity each upsert names: a student with its person and its current enrolment (open, primary
+first, latest entry; one correlated lookup per student) and that enrolment's class; an enrolment
+with its class; an organization or authority with its node row. Only the needed columns are
+selected and turned straight into the frozen snapshots, so a page of a thousand changes costs one
+round trip and no ORM entity. An entity deleted since its upsert has no snapshot (its deletion
+follows later in the feed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from db.models import Authority, ClassGroup, Enrolment, Organization, Student
-from kontingent_ws.usecases.changefeed_model import EnrolmentSnapshot, OrgUnitSnapshot, Snapshot, StudentSnapshot
+from db.dates import as_utc
+from db.models import Authority, ChangeLog, ClassGroup, Enrolment, Organization, OrgUnit, Person, Student
+from kontingent_ws.usecases.changefeed_model import (
+    AUTHORITY,
+    ENROLMENT,
+    ORGANIZATION,
+    STUDENT,
+    UPSERT,
+    Change,
+    EnrolmentSnapshot,
+    OrgUnitSnapshot,
+    Snapshot,
+    StudentSnapshot,
+)
+
+_ENROLMENT_COLUMNS = (
+    "id",
+    "student_id",
+    "organization_id",
+    "class_group_id",
+    "education_level_code",
+    "programme_kind_code",
+    "education_form_code",
+    "entry_date",
+    "entry_reason_code",
+    "exit_date",
+    "exit_reason_code",
+)
+_PERSON_COLUMNS = ("last_name", "first_name", "middle_name", "sex", "birth_date", "snils", "citizenship_code")
+_UNIT_COLUMNS = ("id", "kind", "parent_id", "full_name", "short_name", "inn", "kpp", "ogrn", "oktmo", "status_code")
+_CHANGE_COLUMNS = ("version", "entity", "entity_id", "operation", "changed_at", "merged_into_id", "org_unit_id")
 
 
-def load_snapshots(session: Session, wanted: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], Snapshot]:
-    """Snapshots keyed by ``(entity, id)`` for the ids wanted per entity kind."""
-    found: dict[tuple[str, int], Snapshot] = {}
-    if ids := list(wanted.get("student", ())):
-        found.update((("student", s.id), s) for s in _students(session, ids))
-    if ids := list(wanted.get("enrolment", ())):
-        enrolments = list(session.scalars(select(Enrolment).where(Enrolment.id.in_(ids))))
-        names = _class_names(session, enrolments)
-        found.update((("enrolment", e.id), _enrolment(e, names)) for e in enrolments)
-    if ids := list(wanted.get("organization", ())):
-        for org in session.scalars(select(Organization).where(Organization.id.in_(ids))):
-            found["organization", org.id] = _unit(org, type_code=org.type_code, level=None)
-    if ids := list(wanted.get("authority", ())):
-        for authority in session.scalars(select(Authority).where(Authority.id.in_(ids))):
-            found["authority", authority.id] = _unit(authority, type_code=None, level=authority.level)
-    return found
+@dataclass(frozen=True)
+class _Group:
+    """The columns of one snapshot within the page's row: a slice, named by the snapshot's fields."""
+
+    fields: tuple[str, ...]
+    start: int
+
+    def values(self, row: Sequence[Any]) -> dict[str, Any] | None:
+        """The snapshot's fields, or ``None`` when the left join found no row."""
+        part = row[self.start : self.start + len(self.fields)]
+        return None if part[0] is None else dict(zip(self.fields, part, strict=True))
 
 
-def _students(session: Session, ids: list[int]) -> list[StudentSnapshot]:
-    students = list(session.scalars(select(Student).where(Student.id.in_(ids))))
-    open_enrolments = list(
-        session.scalars(
-            select(Enrolment)
-            .where(Enrolment.student_id.in_(ids), Enrolment.exit_date.is_(None))
-            .order_by(
-                Enrolment.student_id, Enrolment.is_primary.desc(), Enrolment.entry_date.desc(), Enrolment.id.desc()
-            )
+@dataclass(frozen=True)
+class _Page:
+    statement: Select[Any]
+    student: _Group
+    current_enrolment: _Group
+    enrolment: _Group
+    unit: _Group
+
+
+@cache
+def _page() -> _Page:
+    """``change_log`` rows after ``:since`` (``:limit`` of them) joined to their snapshots' columns."""
+    log = ChangeLog.__table__
+    student, person = Student.__table__, Person.__table__
+    unit, organization, authority = OrgUnit.__table__, Organization.__table__, Authority.__table__
+    own = Enrolment.__table__.alias("own_enrolment")  # the enrolment a change names
+    current = Enrolment.__table__.alias("current_enrolment")  # a changed student's current enrolment
+    candidate = Enrolment.__table__.alias("candidate")
+    own_class, current_class = ClassGroup.__table__.alias("own_class"), ClassGroup.__table__.alias("current_class")
+    upsert_of = lambda entity: and_(log.c.entity == entity, log.c.operation == UPSERT)  # noqa: E731
+    current_id = (
+        select(candidate.c.id)
+        .where(candidate.c.student_id == student.c.id, candidate.c.exit_date.is_(None))
+        .order_by(candidate.c.is_primary.desc(), candidate.c.entry_date.desc(), candidate.c.id.desc())
+        .limit(1)
+        .correlate(student)
+        .scalar_subquery()
+    )
+    joined = (
+        log.outerjoin(student, and_(upsert_of(STUDENT), student.c.id == log.c.entity_id))
+        .outerjoin(person, person.c.id == student.c.id)
+        .outerjoin(current, current.c.id == current_id)
+        .outerjoin(current_class, current_class.c.id == current.c.class_group_id)
+        .outerjoin(own, and_(upsert_of(ENROLMENT), own.c.id == log.c.entity_id))
+        .outerjoin(own_class, own_class.c.id == own.c.class_group_id)
+        .outerjoin(
+            unit,
+            and_(
+                log.c.entity.in_((ORGANIZATION, AUTHORITY)),
+                log.c.operation == UPSERT,
+                unit.c.id == log.c.entity_id,
+                unit.c.kind == log.c.entity,
+            ),
         )
+        .outerjoin(organization, organization.c.id == unit.c.id)
+        .outerjoin(authority, authority.c.id == unit.c.id)
     )
-    current: dict[int, Enrolment] = {}
-    for open_enrolment in open_enrolments:
-        current.setdefault(open_enrolment.student_id, open_enrolment)
-    names = _class_names(session, current.values())
-    snapshots = []
-    for student in students:
-        person = student.person
-        enrolment = current.get(student.id)
-        snapshots.append(
-            StudentSnapshot(
-                id=student.id,
-                last_name=person.last_name,
-                first_name=person.first_name,
-                middle_name=person.middle_name,
-                sex=person.sex,
-                birth_date=person.birth_date,
-                snils=person.snils,
-                citizenship_code=person.citizenship_code,
-                status_code=student.status_code,
-                current_enrolment=_enrolment(enrolment, names) if enrolment is not None else None,
-            )
+    groups: list[list[tuple[str, Any]]] = [
+        [(name, log.c[name]) for name in _CHANGE_COLUMNS],
+        [("id", student.c.id)]
+        + [(name, person.c[name]) for name in _PERSON_COLUMNS]
+        + [("status_code", student.c.status_code)],
+        [(name, current.c[name]) for name in _ENROLMENT_COLUMNS] + [("class_name", current_class.c.name)],
+        [(name, own.c[name]) for name in _ENROLMENT_COLUMNS] + [("class_name", own_class.c.name)],
+        [(name, unit.c[name]) for name in _UNIT_COLUMNS]
+        + [("type_code", organization.c.type_code), ("level", authority.c.level)],
+    ]
+    starts = [sum(len(g) for g in groups[:i]) for i in range(len(groups))]
+    student_group, current_group, own_group, unit_group = (
+        _Group(tuple(name for name, _ in group), start) for group, start in zip(groups[1:], starts[1:], strict=True)
+    )
+    statement = (
+        select(*(column for group in groups for _, column in group))
+        .select_from(joined)
+        .where(log.c.version > bindparam("since"))
+        .order_by(log.c.version)
+        .limit(bindparam("limit"))
+    )
+    return _Page(statement, student_group, current_group, own_group, unit_group)
+
+
+def read_page(session: Session, since: int, limit: int) -> list[Change]:
+    """The committed changes with ``version > since`` in version order, at most ``limit``, with snapshots."""
+    page = _page()
+    return [
+        Change(
+            version=row[0],
+            entity=row[1],
+            entity_id=row[2],
+            operation=row[3],
+            changed_at=as_utc(row[4]),
+            merged_into_id=row[5],
+            org_unit_id=row[6],
+            snapshot=_snapshot(page, row),
         )
-    return snapshots
+        for row in session.execute(page.statement, {"since": since, "limit": limit}).tuples()
+    ]
 
 
-def _class_names(session: Session, enrolments: Iterable[Enrolment]) -> dict[int, str]:
-    ids = {e.class_group_id for e in enrolments if e.class_group_id is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(ClassGroup.id, ClassGroup.name).where(ClassGroup.id.in_(ids)))
-    return {row.id: row.name for row in rows}
-
-
-def _enrolment(enrolment: Enrolment, class_names: Mapping[int, str]) -> EnrolmentSnapshot:
-    return EnrolmentSnapshot(
-        id=enrolment.id,
-        student_id=enrolment.student_id,
-        organization_id=enrolment.organization_id,
-        class_group_id=enrolment.class_group_id,
-        class_name=class_names.get(enrolment.class_group_id) if enrolment.class_group_id is not None else None,
-        education_level_code=enrolment.education_level_code,
-        programme_kind_code=enrolment.programme_kind_code,
-        education_form_code=enrolment.education_form_code,
-        entry_date=enrolment.entry_date,
-        entry_reason_code=enrolment.entry_reason_code,
-        exit_date=enrolment.exit_date,
-        exit_reason_code=enrolment.exit_reason_code,
-    )
-
-
-def _unit(unit: Organization | Authority, *, type_code: str | None, level: str | None) -> OrgUnitSnapshot:
-    return OrgUnitSnapshot(
-        id=unit.id,
-        kind=unit.kind,
-        parent_id=unit.parent_id,
-        full_name=unit.full_name,
-        short_name=unit.short_name,
-        inn=unit.inn,
-        kpp=unit.kpp,
-        ogrn=unit.ogrn,
-        oktmo=unit.oktmo,
-        status_code=unit.status_code,
-        type_code=type_code,
-        level=level,
-    )
+def _snapshot(page: _Page, row: Sequence[Any]) -> Snapshot | None:
+    if (student := page.student.values(row)) is not None:
+        current = page.current_enrolment.values(row)
+        return StudentSnapshot(**student, current_enrolment=EnrolmentSnapshot(**current) if current else None)
+    if (enrolment := page.enrolment.values(row)) is not None:
+        return EnrolmentSnapshot(**enrolment)
+    if (unit := page.unit.values(row)) is not None:
+        return OrgUnitSnapshot(**unit)
+    return None
