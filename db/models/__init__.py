@@ -32,6 +32,7 @@ from db.models.people import (
     Student,
 )
 from db.models.queue import QueueApplication, QueuePreference, QueueStatusChange
+from db.models.report_enrolment import ReportEnrolment
 from db.models.security import AppUser, AuditEvent, WsNonce
 from db.models.territory import Address, Authority, Branch, Municipality, Organization, OrgUnit, OrgUnitClosure, Region
 
@@ -73,6 +74,7 @@ __all__ = [
     "QueueApplication",
     "QueuePreference",
     "QueueStatusChange",
+    "ReportEnrolment",
     "Region",
     "SmevMessage",
     "Student",
