@@ -16,7 +16,7 @@ from kontingent_ws.services.base import call_of, operation
 from kontingent_ws.types import changefeed as wire
 from kontingent_ws.usecases.changefeed import MAX_PAGE_SIZE, changes_for_call
 from kontingent_ws.usecases.changefeed_model import ChangePage
-from kontingent_ws.usecases.changefeed_xml import append_changes
+from kontingent_ws.usecases.changefeed_xml import changes_text
 
 SinceVersionField = Long(min_occurs=1, nillable=False, ge=0, doc="Вернуть изменения с номером версии больше этого")
 PageSizeField = Integer(
@@ -25,12 +25,16 @@ PageSizeField = Integer(
 
 
 class ChangePageXml(SubXmlBase):
-    """Writes the ``ChangePage`` answer straight from the use case's page with lxml.
+    """Writes the ``ChangePage`` answer straight from the use case's page.
 
     Spyne's generic serializer walks the wire classes value by value (about thirty per change);
-    this writes the same elements of the contract's schema (``Change`` as in
-    :mod:`~kontingent_ws.usecases.changefeed_xml`) at a fraction of the cost. The WSDL does not change.
+    this writes the same elements of the contract's schema as text
+    (:func:`~kontingent_ws.usecases.changefeed_xml.changes_text`, shared with the SMEV packet) and
+    has lxml parse it into the answer's tree, several times faster. The WSDL does not change.
     """
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    """Parses only the text written just above (not input from outside, which goes through ``adapters.safexml``)."""
 
     def subserialize(
         self,
@@ -42,10 +46,13 @@ class ChangePageXml(SubXmlBase):
         name: str | None = None,
         **_: Any,
     ) -> None:
+        text = (
+            f'<ChangePage xmlns="{wire.NAMESPACE}"><NextVersion>{inst.next_version:d}</NextVersion>'
+            f"<HasMore>{'true' if inst.has_more else 'false'}</HasMore>{changes_text(inst.changes)}</ChangePage>"
+        )
+        written = etree.fromstring(text.encode(), self.parser)
         element = etree.SubElement(parent, f"{{{ns}}}{name}" if ns else str(name))
-        etree.SubElement(element, f"{{{wire.NAMESPACE}}}NextVersion").text = str(inst.next_version)
-        etree.SubElement(element, f"{{{wire.NAMESPACE}}}HasMore").text = "true" if inst.has_more else "false"
-        append_changes(element, inst.changes, wire.NAMESPACE)
+        element.extend(written)
 
 
 class ChangeFeedService(ServiceBase):

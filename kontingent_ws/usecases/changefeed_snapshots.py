@@ -22,9 +22,7 @@ from sqlalchemy.orm import Session
 from db.dates import as_utc
 from db.models import Authority, ChangeLog, ClassGroup, Enrolment, Organization, OrgUnit, Person, Student
 from kontingent_ws.usecases.changefeed_model import (
-    AUTHORITY,
     ENROLMENT,
-    ORGANIZATION,
     STUDENT,
     UPSERT,
     Change,
@@ -103,10 +101,9 @@ def _page() -> _Page:
         .outerjoin(
             unit,
             and_(
-                log.c.entity.in_((ORGANIZATION, AUTHORITY)),
                 log.c.operation == UPSERT,
                 unit.c.id == log.c.entity_id,
-                unit.c.kind == log.c.entity,
+                unit.c.kind == log.c.entity,  # an organization or an authority: the node kinds are those
             ),
         )
         .outerjoin(organization, organization.c.id == unit.c.id)
