@@ -10,6 +10,7 @@ conflict code, or as an invalidated connection; :func:`is_unavailable` recognise
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import time
@@ -28,6 +29,9 @@ SERIALIZATION_FAILURE = "40001"
 CONFLICTS = frozenset({DEADLOCK, SERIALIZATION_FAILURE})
 QUERY_CANCELED = "57014"
 """A statement cancelled by ``statement_timeout`` (or by an operator)."""
+NO_SPACE = frozenset({"53100", "53400"})
+"""The server's disk is full (``disk_full``), or a query's temporary files passed ``temp_file_limit``."""
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 CONFLICT_ATTEMPTS = 5
 """How many times :func:`run_transaction` runs a transaction that keeps losing races."""
 
@@ -49,9 +53,16 @@ def is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) == QUERY_CANCELED
 
 
+def is_out_of_space(exc: BaseException) -> bool:
+    """A write refused for want of space: the database's disk, or a local file (no space, quota)."""
+    if isinstance(exc, OSError):
+        return exc.errno in NO_SPACE_ERRNOS
+    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in NO_SPACE
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached or the connection was lost (not a conflict, not a timeout)."""
-    if is_conflict(exc) or is_timeout(exc):
+    if is_conflict(exc) or is_timeout(exc) or is_out_of_space(exc):
         return False
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
         return True

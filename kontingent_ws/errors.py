@@ -78,6 +78,15 @@ class QueryTimeout(KontingentError):
     default_message = "Запрос не выполнен за отведённое время: сузьте условия запроса или повторите его позже"
 
 
+class StorageFull(KontingentError):
+    """The server's disk (or the database's) refused a write: no space left."""
+
+    code = "Server.StorageFull"
+    default_message = (
+        "На сервере недостаточно места для записи данных: ответ не сформирован, повторите запрос позже"
+    )
+
+
 class InternalError(KontingentError):
     code = "Server.Internal"
     default_message = "Внутренняя ошибка сервиса"

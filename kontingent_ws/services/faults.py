@@ -3,8 +3,9 @@
 Project errors keep their stable code and Russian message; Spyne's own refusals (schema
 violations, bad envelopes) become project codes with Russian messages; a lost database (or a
 transaction that kept losing races) is ``Server.Unavailable``, a statement past its timeout
-``Server.Timeout``; anything else is ``Server.Internal`` with a generic message and the
-request id, its traceback going to the log. The request body never reaches the log.
+``Server.Timeout``, a write refused for want of space ``Server.StorageFull``; anything else is
+``Server.Internal`` with a generic message and the request id, its traceback going to the log.
+The request body never reaches the log.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from spyne.error import ValidationError as SpyneValidationError
 from spyne.protocol.xml import SchemaValidationError
 
 from adapters.safexml import UnsafeXml
-from db.retry import is_conflict, is_timeout, is_unavailable
+from db.retry import is_conflict, is_out_of_space, is_timeout, is_unavailable
 from kontingent_ws.errors import (
     InternalError,
     KontingentError,
     QueryTimeout,
     SchemaError,
     ServiceUnavailable,
+    StorageFull,
     XmlInputError,
 )
 from kontingent_ws.types.common import FAULT_NAMESPACE
@@ -76,6 +78,8 @@ def _project_error(exc: BaseException, request_id: str) -> KontingentError:
         return ServiceUnavailable("Данные одновременно изменяются другим запросом, повторите запрос позже")
     if is_timeout(exc):
         return QueryTimeout()
+    if is_out_of_space(exc):
+        return StorageFull()
     return InternalError(f"Внутренняя ошибка сервиса. Идентификатор запроса: {request_id}")
 
 
@@ -102,7 +106,8 @@ def _log(error: KontingentError, exc: BaseException, *, request_id: str, where: 
         )
     elif error.code.startswith("Server"):
         logger.error(
-            "internal error request_id=%s at=%s exception=%s\n%s",
+            "%s request_id=%s at=%s exception=%s\n%s",
+            "internal error" if error.code == InternalError.code else f"server fault {error.code}",
             request_id, place, type(exc).__name__, redacted_traceback(exc),
         )
     else:
