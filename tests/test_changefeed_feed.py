@@ -3,6 +3,7 @@ current snapshots, rolled-back changes forgotten, and the SMEV packet valid agai
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -14,11 +15,19 @@ from adapters.safexml import parse_bytes
 from db.engine import make_session_factory
 from db.models import ChangeLog, ClassGroup, Enrolment
 from kontingent_ws.errors import ValidationError
+from kontingent_ws.services.changefeed import ChangePageXml
 from kontingent_ws.usecases.changefeed import build_change_packet, get_changes, record_change
-from kontingent_ws.usecases.changefeed_model import EnrolmentSnapshot, OrgUnitSnapshot, StudentSnapshot
-from kontingent_ws.usecases.changefeed_packet import NAMESPACE, change_feed_schema
+from kontingent_ws.usecases.changefeed_model import (
+    Change,
+    ChangePage,
+    EnrolmentSnapshot,
+    OrgUnitSnapshot,
+    StudentSnapshot,
+)
+from kontingent_ws.usecases.changefeed_packet import NAMESPACE, change_feed_schema, render_change_packet
 from tests.authkit import make_small_region
 from tests.epgukit import add_person, add_student
+from tests.test_epgu_live import wsdl_schema
 
 N = f"{{{NAMESPACE}}}"
 
@@ -118,3 +127,62 @@ def test_wrong_arguments_are_refused(session: Session) -> None:
     with pytest.raises(ValidationError):
         get_changes(session, 0, 0)
     assert session.scalar(select(ChangeLog.version)) is None
+
+
+def _awkward_page() -> ChangePage:
+    """A page whose texts need escaping: markup characters, quotes and a carriage return."""
+    at = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
+    enrolment = EnrolmentSnapshot(
+        id=7, student_id=5, organization_id=3, class_group_id=None, class_name="5 <А> & \"Б\"",
+        education_level_code=None, programme_kind_code=None, education_form_code="11",
+        entry_date=dt.date(2025, 9, 1), entry_reason_code="1", exit_date=dt.date(2026, 5, 31), exit_reason_code="2",
+    )  # fmt: skip
+    student = StudentSnapshot(
+        id=5, last_name="О'Нил & <Ко>", first_name="Анна\r\nМария", middle_name=None, sex="2",
+        birth_date=dt.date(2012, 2, 3), snils=None, citizenship_code="1", status_code=None, current_enrolment=enrolment,
+    )  # fmt: skip
+    school = OrgUnitSnapshot(
+        id=3, kind="organization", parent_id=None, full_name="Школа «Ромашка» ]]> & <co>", short_name="Ш&Р",
+        inn=None, kpp=None, ogrn=None, oktmo=None, status_code="1", type_code="12", level=None,
+    )  # fmt: skip
+    changes = [
+        Change(version=v, entity=e, entity_id=i, operation="upsert", changed_at=at, merged_into_id=None,
+               org_unit_id=3, snapshot=s)
+        for v, e, i, s in ((1, "student", 5, student), (2, "enrolment", 7, enrolment), (3, "organization", 3, school))
+    ]  # fmt: skip
+    return ChangePage(changes=tuple(changes), next_version=3, has_more=False)
+
+
+def test_texts_are_escaped_and_read_back_unchanged() -> None:
+    page = _awkward_page()
+    packet = parse_bytes(render_change_packet(page, since=0))
+    assert change_feed_schema().validate(packet), change_feed_schema().error_log
+    student, enrolment, school = packet.findall(f"{N}Change")
+    assert student.findtext(f"{N}Student/{N}LastName") == "О'Нил & <Ко>"
+    assert student.findtext(f"{N}Student/{N}FirstName") == "Анна\r\nМария"  # the CR survives parsing
+    assert student.findtext(f"{N}Student/{N}CurrentEnrolment/{N}ClassName") == '5 <А> & "Б"'
+    assert student.findtext(f"{N}Student/{N}CurrentEnrolment/{N}ExitDate") == "2026-05-31"
+    assert enrolment.findtext(f"{N}Enrolment/{N}ClassName") == '5 <А> & "Б"'
+    assert school.findtext(f"{N}Organization/{N}FullName") == "Школа «Ромашка» ]]> & <co>"
+    assert school.findtext(f"{N}ChangedAt") == "2026-11-28T09:30:00Z"
+
+
+def test_a_character_xml_cannot_carry_is_refused_not_written() -> None:
+    page = _awkward_page()
+    school = page.changes[2].snapshot
+    assert isinstance(school, OrgUnitSnapshot)
+    broken = dataclasses.replace(page.changes[2], snapshot=dataclasses.replace(school, short_name="Ш\x01Р"))
+    with pytest.raises(ValueError, match="U\\+0001"):
+        render_change_packet(dataclasses.replace(page, changes=(broken,)), since=0)
+
+
+def test_the_get_changes_answer_is_valid_against_the_contract() -> None:
+    """The answer written by the service's fast path, for every kind of snapshot, against the golden WSDL."""
+    wire_ns = "urn://kontingent-region.ru/ws/changefeed/1.0"
+    response = etree.Element(f"{{{wire_ns}}}GetChangesResponse")
+    ChangePageXml().subserialize(None, None, _awkward_page(), response, wire_ns, "ChangePage")
+    schema = wsdl_schema("ChangeFeed")
+    assert schema.validate(response), schema.error_log
+    changes = response.findall(f"{{{wire_ns}}}ChangePage/{{{wire_ns}}}Change")
+    assert [c.findtext(f"{{{wire_ns}}}Version") for c in changes] == ["1", "2", "3"]
+    assert changes[0].findtext(f"{{{wire_ns}}}Student/{{{wire_ns}}}LastName") == "О'Нил & <Ко>"

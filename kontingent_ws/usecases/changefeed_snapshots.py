@@ -75,7 +75,16 @@ class _Page:
 @cache
 def _page() -> _Page:
     """``change_log`` rows after ``:since`` (``:limit`` of them) joined to their snapshots' columns."""
-    log = ChangeLog.__table__
+    table = ChangeLog.__table__
+    # the page itself is a subquery with its LIMIT: the planner then expects as many rows as the page
+    # holds and looks each snapshot up by key, whatever its statistics say about the (newest) range
+    log = (
+        select(*(table.c[name] for name in _CHANGE_COLUMNS))
+        .where(table.c.version > bindparam("since"))
+        .order_by(table.c.version)
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
     student, person = Student.__table__, Person.__table__
     unit, organization, authority = OrgUnit.__table__, Organization.__table__, Authority.__table__
     own = Enrolment.__table__.alias("own_enrolment")  # the enrolment a change names
@@ -126,9 +135,7 @@ def _page() -> _Page:
     statement = (
         select(*(column for group in groups for _, column in group))
         .select_from(joined)
-        .where(log.c.version > bindparam("since"))
         .order_by(log.c.version)
-        .limit(bindparam("limit"))
     )
     return _Page(statement, student_group, current_group, own_group, unit_group)
 
