@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from db import classifiers
-from db.models import ClassGroup, Enrolment, Organization, Person
+from db.models import ClassGroup
 from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.params import ORG_TYPE, REPORT_YEAR, TERRITORY, ParamValue, int_param
-from reports.query import (
-    PRESCHOOL_TYPE,
-    SCHOOL_TYPES,
-    age_label,
-    capped,
-    count_students,
-    count_students_of_sex,
-    count_students_where,
-    enrolled_on,
-    full_years,
-    name_or_code,
-    organization_filter,
-)
+from reports.query import PRESCHOOL_TYPE, SCHOOL_TYPES, age_label, capped, name_or_code
+from reports.snapshot import ClassJoin, Snapshot, count_groups, count_students, enrolled, is_girl, years_on
 
 GRADES = range(1, 12)
 OLDEST_AGE = 7
@@ -49,51 +38,36 @@ def k85_age_date(year: int) -> dt.date:
 
 def oo1(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     on_date = oo1_snapshot(int_param(params, "year"))
-    query = (
-        select(
-            ClassGroup.grade,
-            func.count(distinct(ClassGroup.id)),
-            count_students(),
-            count_students_of_sex("2"),
-            count_students_where(ClassGroup.is_adapted.is_(True)),
-        )
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
-        .join(ClassGroup, ClassGroup.id == Enrolment.class_group_id)
-        .where(
-            enrolled_on(on_date),
-            ClassGroup.grade.between(GRADES.start, GRADES.stop - 1),
-            *organization_filter(params, scope_unit_id, SCHOOL_TYPES),
-        )
-        .group_by(ClassGroup.grade)
+    rows = enrolled(on_date, params, scope_unit_id, SCHOOL_TYPES, class_group="inner").where(
+        ClassGroup.grade.between(GRADES.start, GRADES.stop - 1)
     )
-    found = {int(grade): tuple(int(value) for value in counts) for grade, *counts in session.execute(query)}
+    keys = (ClassGroup.grade,)
+    classes = {int(grade): int(count) for grade, count in session.execute(count_groups(rows, keys))}
+    query = count_students(rows, keys, (is_girl(), ClassGroup.is_adapted.is_(True)))
+    found = {
+        int(grade): (classes.get(int(grade), 0), *(int(value) for value in counts))
+        for grade, *counts in session.execute(query)
+    }
     return [(f"{grade} класс", *found.get(grade, (0, 0, 0, 0))) for grade in GRADES]
 
 
+def _pupils(year: int, params: Mapping[str, ParamValue], scope_unit_id: int | None, class_group: ClassJoin) -> Any:
+    """The snapshot rows of the kindergartens' pupils at the end of the reporting year."""
+    return enrolled(k85_snapshot(year), {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id, class_group=class_group)
+
+
 def k85_groups(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    on_date = k85_snapshot(int_param(params, "year"))
     bands = [item.code for item in classifiers.items_of(classifiers.GROUP_AGE_BAND)]
-    query = (
-        select(
-            ClassGroup.orientation_code,
-            ClassGroup.age_band_code,
-            func.count(distinct(ClassGroup.id)),
-            count_students(),
-        )
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(ClassGroup, ClassGroup.id == Enrolment.class_group_id)
-        .where(enrolled_on(on_date), *organization_filter({**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id))
-        .group_by(ClassGroup.orientation_code, ClassGroup.age_band_code)
-    )
+    rows = _pupils(int_param(params, "year"), params, scope_unit_id, "inner")
+    keys = (ClassGroup.orientation_code, ClassGroup.age_band_code)
+    groups = {(orientation, band): int(count) for orientation, band, count in session.execute(count_groups(rows, keys))}
     table: dict[str | None, list[int]] = {}
-    for orientation, band, groups, pupils in session.execute(query):
+    for orientation, band, pupils in session.execute(count_students(rows, keys)):
         cells = table.setdefault(orientation, [0] * (len(bands) + 2))
+        found = groups.get((orientation, band), 0)
         if band in bands:
-            cells[bands.index(band)] += int(groups)
-        cells[-2] += int(groups)
+            cells[bands.index(band)] += found
+        cells[-2] += found
         cells[-1] += int(pupils)
     order = [item.code for item in classifiers.items_of(classifiers.GROUP_ORIENTATION)]
     codes = [code for code in order if code in table] + sorted(
@@ -104,22 +78,9 @@ def k85_groups(session: Session, params: Mapping[str, ParamValue], scope_unit_id
 
 def k85_ages(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     year = int_param(params, "year")
-    age = capped(full_years(Person.birth_date, k85_age_date(year)), OLDEST_AGE)
-    query = (
-        select(
-            age,
-            count_students(),
-            count_students_of_sex("2"),
-            count_students_where(Person.citizenship_code.in_(FOREIGN)),
-        )
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
-        .where(
-            enrolled_on(k85_snapshot(year)),
-            *organization_filter({**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id),
-        )
-        .group_by(age)
+    age = capped(years_on(k85_age_date(year)), OLDEST_AGE)
+    query = count_students(
+        _pupils(year, params, scope_unit_id, None), (age,), (is_girl(), Snapshot.citizenship_code.in_(FOREIGN))
     )
     found = {int(years): tuple(int(value) for value in counts) for years, *counts in session.execute(query)}
     return [(age_label(years, OLDEST_AGE), *found.get(years, (0, 0, 0))) for years in range(OLDEST_AGE + 1)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -59,6 +59,12 @@ def _neighbour_municipality(previous: bool) -> ColumnElement[Any]:
     )
 
 
+def count_if_then(first: ColumnElement[bool], then: ColumnElement[bool]) -> ColumnElement[int]:
+    """Rows meeting ``first`` and then ``then``; ``then`` (a sub-select) is evaluated only for the
+    rows meeting ``first`` (a nested CASE, where AND would leave the order to the planner)."""
+    return func.coalesce(func.sum(case((first, case((then, 1), else_=0)), else_=0)), 0)
+
+
 def movement_query(
     group_by: tuple[Groupable, ...],
     conditions: list[ColumnElement[bool]],
@@ -78,10 +84,10 @@ def movement_query(
             *group_by,
             count_if(arrived),
             count_if(arrived_transfer),
-            count_if(and_(arrived_transfer, _neighbour_municipality(True) != Organization.municipality_id)),
+            count_if_then(arrived_transfer, _neighbour_municipality(True) != Organization.municipality_id),
             count_if(departed),
             count_if(departed_transfer),
-            count_if(and_(departed_transfer, _neighbour_municipality(False) != Organization.municipality_id)),
+            count_if_then(departed_transfer, _neighbour_municipality(False) != Organization.municipality_id),
             count_if(and_(left, Enrolment.exit_reason_code == EXIT_GRADUATED)),
             count_if(and_(left, Enrolment.exit_reason_code == EXIT_EXPELLED)),
             count_if(and_(left, Enrolment.exit_reason_code.in_(EXIT_LEFT_REGION))),

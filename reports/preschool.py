@@ -5,27 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db import classifiers
-from db.models import ClassGroup, Enrolment, Municipality, Organization, Person
+from db.models import ClassGroup, Municipality, Organization
 from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.migration import MOVEMENT_COLUMNS, movement_query
 from reports.params import DATE_FROM, DATE_TO, ON_DATE, TERRITORY, ParamValue, date_param
-from reports.query import (
-    PRESCHOOL_TYPE,
-    Groupable,
-    age_label,
-    capped,
-    count_students,
-    count_students_of_sex,
-    enrolled_on,
-    full_years,
-    name_or_code,
-    organization_filter,
-)
+from reports.query import PRESCHOOL_TYPE, Groupable, age_label, capped, name_or_code, organization_filter
+from reports.snapshot import ClassJoin, count_groups, count_students, enrolled, is_boy, is_girl, years_on
 
 OLDEST_AGE = 7
 
@@ -47,21 +37,12 @@ def ownership(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
     ]
 
 
-def _pupils_of_organizations(group_by: Groupable, params: Mapping[str, ParamValue], scope: int | None) -> Any:
-    """Organizations and their pupils on the date, per value of an organization attribute."""
-    on_date = date_param(params, "on_date")
-    return (
-        select(group_by, func.count(distinct(Organization.id)), count_students())
-        .select_from(Organization)
-        .outerjoin(Enrolment, (Enrolment.organization_id == Organization.id) & enrolled_on(on_date))
-        .where(*_preschools(params, scope))
-        .group_by(group_by)
-    )
-
-
 def activity_kinds(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    query = _pupils_of_organizations(Organization.activity_kind_code, params, scope_unit_id)
-    found = {code: (int(orgs), int(pupils)) for code, orgs, pupils in session.execute(query)}
+    kind = Organization.activity_kind_code
+    rows = enrolled(date_param(params, "on_date"), {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id)
+    pupils = {code: int(count) for code, count in session.execute(count_students(rows, (kind,)))}
+    organizations = select(kind, func.count(Organization.id)).where(*_preschools(params, scope_unit_id)).group_by(kind)
+    found = {code: (int(orgs), pupils.get(code, 0)) for code, orgs in session.execute(organizations)}
     return _in_classifier_order(classifiers.PRESCHOOL_ACTIVITY, found)
 
 
@@ -85,24 +66,16 @@ def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
     return [(name, municipality or "", *(int(value) for value in counts)) for _, name, municipality, *counts in rows]
 
 
-def _pupils_query(params: Mapping[str, ParamValue], scope_unit_id: int | None, *group_by: Groupable) -> Any:
+def _pupils(params: Mapping[str, ParamValue], scope_unit_id: int | None, class_group: ClassJoin = None) -> Any:
+    """The snapshot rows of the kindergartens' pupils on the date (see ``reports.snapshot.enrolled``)."""
     on_date = date_param(params, "on_date")
-    return (
-        select(*group_by, count_students(), count_students_of_sex("1"), count_students_of_sex("2"))
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
-        .where(enrolled_on(on_date), *_preschools(params, scope_unit_id))
-        .group_by(*group_by)
-    )
+    return enrolled(on_date, {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id, class_group=class_group)
 
 
 def pupils_by_age(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    age = capped(full_years(Person.birth_date, date_param(params, "on_date")), OLDEST_AGE)
-    found = {
-        int(row[0]): tuple(int(value) for value in row[1:])
-        for row in session.execute(_pupils_query(params, scope_unit_id, age))
-    }
+    age = capped(years_on(date_param(params, "on_date")), OLDEST_AGE)
+    query = count_students(_pupils(params, scope_unit_id), (age,), (is_boy(), is_girl()))
+    found = {int(row[0]): tuple(int(value) for value in row[1:]) for row in session.execute(query)}
     return [(age_label(years, OLDEST_AGE), *found.get(years, (0, 0, 0))) for years in range(OLDEST_AGE + 1)]
 
 
@@ -113,16 +86,11 @@ def _pupils_by_group_attribute(
     params: Mapping[str, ParamValue],
     scope_unit_id: int | None,
 ) -> list[Row]:
-    on_date = date_param(params, "on_date")
-    query = (
-        select(attribute, func.count(distinct(ClassGroup.id)), count_students())
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .outerjoin(ClassGroup, ClassGroup.id == Enrolment.class_group_id)
-        .where(enrolled_on(on_date), *_preschools(params, scope_unit_id))
-        .group_by(attribute)
-    )
-    found = {code: (int(groups), int(pupils)) for code, groups, pupils in session.execute(query)}
+    rows = _pupils(params, scope_unit_id, class_group="outer")
+    groups = {code: int(count) for code, count in session.execute(count_groups(rows, (attribute,)))}
+    found = {
+        code: (groups.get(code, 0), int(pupils)) for code, pupils in session.execute(count_students(rows, (attribute,)))
+    }
     return _in_classifier_order(classifier, found)
 
 

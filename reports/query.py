@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, distinct, extract, func, or_, select
+from sqlalchemy import Date, Integer, case, cast, extract, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -15,7 +15,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from db import classifiers
 from db.hierarchy import subtree_ids
-from db.models import Enrolment, Municipality, Organization, Person
+from db.models import Municipality, Organization
 from reports.params import ParamValue
 
 SCHOOL_TYPES = ("12", "13")
@@ -60,14 +60,6 @@ def municipality_and_districts(municipality_id: int) -> Any:
     )
 
 
-def enrolled_on(on_date: dt.date) -> ColumnElement[bool]:
-    """An enrolment active on ``on_date``: entered on or before it, not left by it."""
-    return and_(
-        Enrolment.entry_date <= on_date,
-        or_(Enrolment.exit_date.is_(None), Enrolment.exit_date > on_date),
-    )
-
-
 def full_years(birth_date: InstrumentedAttribute[dt.date], on_date: dt.date) -> ColumnElement[int]:
     """Age in full years on ``on_date`` (never "today"), from year/month/day parts: portable SQL."""
     birth_day = extract("month", birth_date) * 100 + extract("day", birth_date)
@@ -78,20 +70,6 @@ def full_years(birth_date: InstrumentedAttribute[dt.date], on_date: dt.date) -> 
 def capped(expression: ColumnElement[int], top: int) -> ColumnElement[int]:
     """``expression`` with every value from ``top`` up folded into ``top`` (an "N and older" bucket)."""
     return case((expression >= top, top), else_=expression)
-
-
-def count_students() -> ColumnElement[int]:
-    return func.count(distinct(Enrolment.student_id))
-
-
-def count_students_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """Distinct students of the enrolments that meet ``condition``."""
-    return func.count(distinct(case((condition, Enrolment.student_id))))
-
-
-def count_students_of_sex(sex: str) -> ColumnElement[int]:
-    """Distinct students of one sex (``Person`` must be joined)."""
-    return count_students_where(Person.sex == sex)
 
 
 def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:

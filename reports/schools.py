@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from db import classifiers
-from db.models import Address, ClassGroup, Enrolment, Municipality, Organization, Person
+from db.models import Address, ClassGroup, Municipality, Organization
 from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.migration import MOVEMENT_COLUMNS, movement_query
 from reports.params import DATE_FROM, DATE_TO, ON_DATE, ORG_TYPE, TERRITORY, ParamValue, date_param
-from reports.query import (
-    NOT_SPECIFIED,
-    SCHOOL_TYPES,
-    count_students,
-    count_students_of_sex,
-    enrolled_on,
-    name_or_code,
-    organization_filter,
-)
+from reports.query import NOT_SPECIFIED, SCHOOL_TYPES, name_or_code, organization_filter
+from reports.snapshot import Snapshot, count_groups, count_students, enrolled, is_boy, is_girl
 
 SCHOOL_PARAMS = (ON_DATE, *TERRITORY, ORG_TYPE)
 
 
 def registry(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    on_date = date_param(params, "on_date")
+    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
+    students = count_students(enrolments, (Snapshot.organization_id,)).subquery("students")
     query = (
         select(
             Organization.id,
@@ -37,23 +31,13 @@ def registry(session: Session, params: Mapping[str, ParamValue], scope_unit_id: 
             Organization.ogrn,
             Organization.status_code,
             Address.full_text,
-            count_students(),
+            func.coalesce(students.c.students, 0),
         )
         .select_from(Organization)
         .outerjoin(Municipality, Municipality.id == Organization.municipality_id)
         .outerjoin(Address, Address.id == Organization.legal_address_id)
-        .outerjoin(Enrolment, (Enrolment.organization_id == Organization.id) & enrolled_on(on_date))
+        .outerjoin(students, students.c.key_0 == Organization.id)
         .where(*organization_filter(params, scope_unit_id, SCHOOL_TYPES))
-        .group_by(
-            Organization.id,
-            Organization.short_name,
-            Organization.type_code,
-            Municipality.name,
-            Organization.inn,
-            Organization.ogrn,
-            Organization.status_code,
-            Address.full_text,
-        )
     )
     rows = sorted(session.execute(query), key=lambda row: (row[3] or "", row[1], row[0]))
     return [
@@ -81,33 +65,21 @@ def level_of_grade(grade: int | None) -> str:
 
 
 def structure(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    on_date = date_param(params, "on_date")
-    query = (
-        select(
-            ClassGroup.grade,
-            Enrolment.education_form_code,
-            func.count(distinct(ClassGroup.id)),
-            count_students(),
-            count_students_of_sex("2"),
-        )
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
-        .outerjoin(ClassGroup, ClassGroup.id == Enrolment.class_group_id)
-        .where(enrolled_on(on_date), *organization_filter(params, scope_unit_id, SCHOOL_TYPES))
-        .group_by(ClassGroup.grade, Enrolment.education_form_code)
-    )
-    rows = sorted(session.execute(query), key=lambda row: (row[0] is None, row[0] or 0, row[1] or ""))
+    rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES, class_group="outer")
+    keys = (ClassGroup.grade, Snapshot.education_form_code)
+    classes = {(grade, form): int(groups) for grade, form, groups in session.execute(count_groups(rows, keys))}
+    found = session.execute(count_students(rows, keys, (is_girl(),)))
+    ordered = sorted(found, key=lambda row: (row[0] is None, row[0] or 0, row[1] or ""))
     return [
         (
             str(grade) if grade is not None else "—",
             level_of_grade(grade),
             name_or_code(classifiers.EDUCATION_FORM, form),
-            int(classes),
+            classes.get((grade, form), 0),
             int(students),
             int(girls),
         )
-        for grade, form, classes, students, girls in rows
+        for grade, form, students, girls in ordered
     ]
 
 
@@ -125,22 +97,20 @@ def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
 def students_by_organization(
     session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None
 ) -> list[Row]:
-    on_date = date_param(params, "on_date")
+    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
+    students = count_students(enrolments, (Snapshot.organization_id,), (is_boy(), is_girl())).subquery("students")
     query = (
         select(
             Organization.id,
             Organization.short_name,
             Municipality.name,
-            count_students(),
-            count_students_of_sex("1"),
-            count_students_of_sex("2"),
+            students.c.students,
+            students.c.count_0,
+            students.c.count_1,
         )
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
+        .select_from(students)
+        .join(Organization, Organization.id == students.c.key_0)
         .outerjoin(Municipality, Municipality.id == Organization.municipality_id)
-        .where(enrolled_on(on_date), *organization_filter(params, scope_unit_id, SCHOOL_TYPES))
-        .group_by(Organization.id, Organization.short_name, Municipality.name)
     )
     rows = sorted(session.execute(query), key=lambda row: (row[2] or "", row[1], row[0]))
     return [(name, municipality or "", *(int(value) for value in counts)) for _, name, municipality, *counts in rows]
@@ -149,31 +119,23 @@ def students_by_organization(
 def students_by_municipality(
     session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None
 ) -> list[Row]:
-    on_date = date_param(params, "on_date")
+    rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
+    found = session.execute(count_students(rows, (Organization.municipality_id,), (is_boy(), is_girl())))
+    students = {municipality_id: tuple(int(value) for value in counts) for municipality_id, *counts in found}
     parent = aliased(Municipality)
     query = (
-        select(
-            Municipality.id,
-            Municipality.name,
-            parent.name,
-            func.count(distinct(Organization.id)),
-            count_students(),
-            count_students_of_sex("1"),
-            count_students_of_sex("2"),
-        )
+        select(Organization.municipality_id, Municipality.name, parent.name, func.count(Organization.id))
         .select_from(Organization)
         .outerjoin(Municipality, Municipality.id == Organization.municipality_id)
         .outerjoin(parent, parent.id == Municipality.parent_id)
-        .outerjoin(Enrolment, (Enrolment.organization_id == Organization.id) & enrolled_on(on_date))
-        .outerjoin(Person, Person.id == Enrolment.student_id)
         .where(*organization_filter(params, scope_unit_id, SCHOOL_TYPES))
-        .group_by(Municipality.id, Municipality.name, parent.name)
+        .group_by(Organization.municipality_id, Municipality.name, parent.name)
     )
-    rows: list[Row] = []
-    for _, name, parent_name, *counts in session.execute(query):
+    result: list[Row] = []
+    for municipality_id, name, parent_name, organizations in session.execute(query):
         municipality, district = (parent_name, name) if parent_name else (name or NOT_SPECIFIED, "")
-        rows.append((municipality, district, *(int(value) for value in counts)))
-    return sorted(rows, key=lambda row: (str(row[0]), str(row[1])))
+        result.append((municipality, district, int(organizations), *students.get(municipality_id, (0, 0, 0))))
+    return sorted(result, key=lambda row: (str(row[0]), str(row[1])))
 
 
 STUDENT_COLUMNS = (

@@ -8,16 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import classifiers
-from db.models import Enrolment, Organization, Person
+from db.models import Organization
 from reports.definition import ChartSpec, Column, ReportDefinition, Row, percent
 from reports.params import ON_DATE, TERRITORY, ParamValue, date_param
-from reports.query import (
-    count_if,
-    count_students,
-    count_students_of_sex,
-    enrolled_on,
-    organization_filter,
-)
+from reports.query import count_if, organization_filter
+from reports.snapshot import count_students, enrolled, is_boy, is_girl
 
 
 def _active_statuses() -> tuple[str, ...]:
@@ -41,15 +36,8 @@ def organizations_by_type(session: Session, params: Mapping[str, ParamValue], sc
 
 
 def students_by_type(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    on_date = date_param(params, "on_date")
-    query = (
-        select(Organization.type_code, count_students(), count_students_of_sex("1"), count_students_of_sex("2"))
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
-        .where(enrolled_on(on_date), *organization_filter(params, scope_unit_id))
-        .group_by(Organization.type_code)
-    )
+    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id)
+    query = count_students(enrolments, (Organization.type_code,), (is_boy(), is_girl()))
     found = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in session.execute(query)}
     rows: list[Row] = []
     for item in classifiers.items_of(classifiers.ORG_TYPE):

@@ -5,39 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import classifiers
-from db.models import Enrolment, Organization, Person
 from reports.definition import ChartSpec, Column, ReportDefinition, Row, percent
 from reports.params import ON_DATE, ORG_TYPE, TERRITORY, ParamValue, date_param
-from reports.query import (
-    NOT_SPECIFIED,
-    Groupable,
-    age_label,
-    count_students,
-    count_students_of_sex,
-    enrolled_on,
-    full_years,
-    name_or_code,
-    organization_filter,
-)
+from reports.query import NOT_SPECIFIED, Groupable, age_label, name_or_code
+from reports.snapshot import Snapshot, count_students, enrolled, is_boy, is_girl, years_on
 
 STRUCTURE_PARAMS = (ON_DATE, *TERRITORY, ORG_TYPE)
 
 
 def _by(session: Session, params: Mapping[str, ParamValue], scope: int | None, *group_by: Groupable) -> Any:
     """(group values…, students, boys, girls) of the students enrolled on the date."""
-    query = (
-        select(*group_by, count_students(), count_students_of_sex("1"), count_students_of_sex("2"))
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .join(Person, Person.id == Enrolment.student_id)
-        .where(enrolled_on(date_param(params, "on_date")), *organization_filter(params, scope))
-        .group_by(*group_by)
-    )
-    return session.execute(query)
+    rows = enrolled(date_param(params, "on_date"), params, scope)
+    return session.execute(count_students(rows, group_by, (is_boy(), is_girl())))
 
 
 def _ints(values: Any) -> tuple[int, ...]:
@@ -45,7 +27,7 @@ def _ints(values: Any) -> tuple[int, ...]:
 
 
 def by_age(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    age = full_years(Person.birth_date, date_param(params, "on_date"))
+    age = years_on(date_param(params, "on_date"))
     found = sorted((int(years), *_ints(counts)) for years, *counts in _by(session, params, scope_unit_id, age))
     return [(age_label(years), years, *counts) for years, *counts in found]
 
@@ -53,7 +35,7 @@ def by_age(session: Session, params: Mapping[str, ParamValue], scope_unit_id: in
 def by_level_and_sex(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     order = [item.code for item in classifiers.items_of(classifiers.EDUCATION_LEVEL)]
     found = sorted(
-        _by(session, params, scope_unit_id, Enrolment.education_level_code),
+        _by(session, params, scope_unit_id, Snapshot.education_level_code),
         key=lambda row: (row[0] not in order, order.index(row[0]) if row[0] in order else 0, row[0] or ""),
     )
     rows: list[Row] = []
@@ -66,14 +48,14 @@ def by_level_and_sex(session: Session, params: Mapping[str, ParamValue], scope_u
 def by_form(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     order = [item.code for item in classifiers.items_of(classifiers.EDUCATION_FORM)]
     found = {
-        code: _ints(counts) for code, *counts in _by(session, params, scope_unit_id, Enrolment.education_form_code)
+        code: _ints(counts) for code, *counts in _by(session, params, scope_unit_id, Snapshot.education_form_code)
     }
     codes = [code for code in order if code in found] + sorted(code for code in found if code not in order)
     return [(name_or_code(classifiers.EDUCATION_FORM, code), *found[code]) for code in codes]
 
 
 def by_specialty(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    found = _by(session, params, scope_unit_id, Enrolment.specialty_code)
+    found = _by(session, params, scope_unit_id, Snapshot.specialty_code)
     rows = sorted((code, *_ints(counts)) for code, *counts in found if code)
     return [(code, _specialty_name(code), *counts) for code, *counts in rows]
 

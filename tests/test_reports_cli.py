@@ -6,8 +6,10 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from db.models import Enrolment, ReportEnrolment
 from kontingent_ws.cli import main
 from tests.reportdata import CITY_AUTHORITY, ON_DATE, build_dataset, insert_dataset
 
@@ -42,3 +44,16 @@ def test_report_to_xlsx_and_png_within_a_scope(
     assert "не найден" in capsys.readouterr().err
     assert main(["report", "DOO_OWNERSHIP", "-o", str(chart)]) == 2
     assert "нет диаграммы" in capsys.readouterr().err
+
+
+def test_refresh_rebuilds_the_report_tables(
+    session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    insert_dataset(session, build_dataset())
+    session.execute(delete(ReportEnrolment))  # as after a write that bypassed the triggers
+    session.commit()
+    monkeypatch.setenv("KONTINGENT_DATABASE_URL", db_url)
+    assert main(["reports", "refresh"]) == 0
+    enrolments = session.scalar(select(func.count()).select_from(Enrolment))
+    assert f"зачислений – {enrolments} строк" in capsys.readouterr().out
+    assert session.scalar(select(func.count()).select_from(ReportEnrolment)) == enrolments

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Index, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, BigId
@@ -40,3 +40,6 @@ class ReportEnrolment(Base):
     birth_key: Mapped[int] = mapped_column(Integer)
     """The birth date as the number YYYYMMDD: full years on a date D are (D − birth) // 10000."""
     citizenship_code: Mapped[str | None] = mapped_column(String(2))
+    alone: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    """No other enrolment of the student shares a day with this one: on any date it is the
+    student's only active enrolment, so a report counts it without de-duplicating students."""

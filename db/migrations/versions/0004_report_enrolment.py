@@ -4,6 +4,8 @@ report_enrolment holds one narrow row per enrolment with the person attributes t
 group by, so that counting the students enrolled on a date reads one narrow table instead of
 joining enrolment with person. Triggers keep it equal to enrolment ⋈ person on every write:
 statement-level with transition tables on PostgreSQL (also for COPY), row-level on SQLite.
+``alone`` marks an enrolment that shares no day with another enrolment of the same student: on any
+date it is the student's only active one, so reports count it without de-duplicating students.
 
 Revision ID: 0004
 Revises: 0003
@@ -32,6 +34,14 @@ ENROLMENT_COLUMNS = (
 )
 PERSON_COLUMNS = ("sex", "birth_key", "citizenship_code")
 COLUMNS = ", ".join(("enrolment_id", *ENROLMENT_COLUMNS, *PERSON_COLUMNS))
+FOREVER = "'9999-12-31'"
+R = "report_enrolment"
+OVERLAPS = (
+    f"o.student_id = {R}.student_id AND o.enrolment_id <> {R}.enrolment_id "
+    f"AND o.entry_date < COALESCE({R}.exit_date, {FOREVER}) AND {R}.entry_date < COALESCE(o.exit_date, {FOREVER})"
+)
+"""Enrolment ``o`` of the same student shares a day with the updated row (each active from entry to exit);
+no alias for the updated table: SQLite allows none in a trigger."""
 
 BIRTH_KEY = {
     "postgresql": "CAST(to_char({p}birth_date, 'YYYYMMDD') AS INTEGER)",
@@ -55,6 +65,14 @@ def _select(enrolment: str, source: str) -> str:
     return f"SELECT {values}, {person} {joined}"
 
 
+def _realone(students: str) -> str:
+    """UPDATE of ``alone`` for every enrolment of the students ``students`` selects, where it changed."""
+    alone = f"NOT EXISTS (SELECT 1 FROM report_enrolment o WHERE {OVERLAPS})"
+    return (
+        f"UPDATE {R} SET alone = {alone} WHERE {R}.student_id IN ({students}) AND {R}.alone <> ({alone});"
+    )
+
+
 def _postgres_functions() -> str:
     return f"""
 CREATE FUNCTION report_enrolment_track() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -65,12 +83,20 @@ BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO report_enrolment ({COLUMNS}) {_select("", "new_rows")} ORDER BY e.id;
     END IF;
+    IF TG_OP = 'INSERT' THEN
+        {_realone("SELECT student_id FROM new_rows")}
+    ELSIF TG_OP = 'DELETE' THEN
+        {_realone("SELECT student_id FROM old_rows")}
+    ELSE
+        {_realone("SELECT student_id FROM new_rows UNION SELECT student_id FROM old_rows")}
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER report_enrolment_insert AFTER INSERT ON enrolment
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_enrolment_track();
 CREATE TRIGGER report_enrolment_update AFTER UPDATE ON enrolment
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION report_enrolment_track();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION report_enrolment_track();
 CREATE TRIGGER report_enrolment_delete AFTER DELETE ON enrolment
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION report_enrolment_track();
 CREATE FUNCTION report_enrolment_person() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -94,10 +120,11 @@ def _sqlite_triggers() -> list[str]:
         f"UPDATE report_enrolment SET sex = NEW.sex, birth_key = {_birth_key('NEW.')}, "
         "citizenship_code = NEW.citizenship_code WHERE student_id = NEW.id;"
     )
+    new, old = _realone("NEW.student_id"), _realone("OLD.student_id")
     return [
-        f"CREATE TRIGGER report_enrolment_insert AFTER INSERT ON enrolment BEGIN {insert} END",
-        f"CREATE TRIGGER report_enrolment_update AFTER UPDATE ON enrolment BEGIN {delete} {insert} END",
-        f"CREATE TRIGGER report_enrolment_delete AFTER DELETE ON enrolment BEGIN {delete} END",
+        f"CREATE TRIGGER report_enrolment_insert AFTER INSERT ON enrolment BEGIN {insert} {new} END",
+        f"CREATE TRIGGER report_enrolment_update AFTER UPDATE ON enrolment BEGIN {delete} {insert} {old} {new} END",
+        f"CREATE TRIGGER report_enrolment_delete AFTER DELETE ON enrolment BEGIN {delete} {old} END",
         "CREATE TRIGGER report_enrolment_person AFTER UPDATE OF sex, birth_date, citizenship_code ON person "
         f"BEGIN {person} END",
     ]
@@ -118,12 +145,14 @@ def upgrade() -> None:
         sa.Column("sex", sa.String(length=1), nullable=False),
         sa.Column("birth_key", sa.Integer(), nullable=False),
         sa.Column("citizenship_code", sa.String(length=2), nullable=True),
+        sa.Column("alone", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.PrimaryKeyConstraint("enrolment_id", name=op.f("pk_report_enrolment")),
     )
     op.execute(f"INSERT INTO report_enrolment ({COLUMNS}) {_select('', 'enrolment')}")
     with op.batch_alter_table("report_enrolment", schema=None) as batch_op:
         batch_op.create_index("ix_report_enrolment_organization", ["organization_id"], unique=False)
         batch_op.create_index("ix_report_enrolment_student", ["student_id"], unique=False)
+    op.execute(_realone("SELECT student_id FROM enrolment GROUP BY student_id HAVING COUNT(*) > 1"))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_postgres_functions())
     else:
