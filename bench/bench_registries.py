@@ -4,8 +4,12 @@ Four scenarios: student search by a surname prefix (the first three letters of r
 first page of 20 with the total), student portfolio, organization portfolio, authority portfolio
 (every authority of the region, the ministry included). A demo region is generated once per
 database (``--students``); request bodies are built from the golden WSDLs before timing, then
-``--concurrency`` client threads post them with ``http.client`` (one keep-alive connection per
-thread) for ``--requests`` calls per scenario. Every answer must be HTTP 200.
+posted over ``--concurrency`` keep-alive connections: by ``wrk`` (``--client wrk``, the default when
+the Debian package is installed: a C event loop that needs a few percent of a core) for
+``--seconds`` per scenario, or by Python ``http.client`` threads (``--client python``) for
+``--requests`` calls. Every answer must be HTTP 200. Besides requests/s and p50/p99 it prints the
+CPU milliseconds per request of the gunicorn workers, of every PostgreSQL process on the host and
+of the load generator, so that a run on a shared machine still says what one request costs.
 
 The server runs with ``KONTINGENT_AUTH=off``: pre-built bodies cannot carry WS-Security
 UsernameTokens (each nonce is accepted once); the cost of authentication is measured by
@@ -13,7 +17,7 @@ UsernameTokens (each nonce is accepted once); the cost of authentication is meas
 
     .venv/bin/python bench/bench_registries.py \\
         --url postgresql+psycopg2://postgres@127.0.0.1:5432/kt_bench_registries \\
-        [--students 200000] [--requests 3000] [--concurrency 8] [--workers 2]
+        [--students 200000] [--client wrk] [--seconds 20] [--concurrency 8] [--workers 2] [--scenario portfolio]
 
 Targets at 1,000,000 students: portfolios ≥ 500 requests/s with p99 ≤ 50 ms; searches p99 ≤ 100 ms.
 """
@@ -43,6 +47,9 @@ from db.migrate import initdb
 from db.models import Authority, Organization, Person, Student
 from kontingent_ws.demo import DemoConfig, generate_demo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wrkload import postgres_cpu_seconds, process_tree_cpu_seconds, run_wrk, wrk_available
+
 WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
 SAMPLES = 500
 WARMUP = 200
@@ -62,6 +69,12 @@ class Outcome:
     seconds: float
     p50_ms: float
     p99_ms: float
+    server_cpu_ms: float = 0.0
+    """CPU of the gunicorn master and workers per request."""
+    postgres_cpu_ms: float = 0.0
+    """CPU of every PostgreSQL process on the host per request."""
+    client_cpu_ms: float = 0.0
+    """CPU of the load generator per request."""
 
     @property
     def per_second(self) -> float:
@@ -169,11 +182,31 @@ def measure(port: int, scenario: Scenario, total: int, concurrency: int) -> Outc
                    p99_ms=percentile(latencies, 0.99))  # fmt: skip
 
 
+def measure_wrk(server_pid: int, port: int, scenario: Scenario, seconds: float, concurrency: int) -> Outcome:
+    """Warm up for 3 s, then ``seconds`` of load by wrk; CPU per request of server, PostgreSQL, wrk."""
+    url, path = f"http://127.0.0.1:{port}", f"/ws/{scenario.contract}"
+    run_wrk(url, path, scenario.bodies, seconds=3, connections=concurrency)
+    server_before, postgres_before = process_tree_cpu_seconds(server_pid), postgres_cpu_seconds()
+    outcome = run_wrk(url, path, scenario.bodies, seconds=seconds, connections=concurrency)
+    server_cpu = process_tree_cpu_seconds(server_pid) - server_before
+    postgres_cpu = postgres_cpu_seconds() - postgres_before
+    if outcome.bad or outcome.errors:
+        raise SystemExit(f"{scenario.name}: {outcome.bad} answers not HTTP 200, {outcome.errors} socket errors")
+    per_request = 1000 / max(1, outcome.requests)
+    return Outcome(name=scenario.name, requests=outcome.requests, seconds=outcome.seconds, p50_ms=outcome.p50_ms,
+                   p99_ms=outcome.p99_ms, server_cpu_ms=server_cpu * per_request,
+                   postgres_cpu_ms=postgres_cpu * per_request,
+                   client_cpu_ms=outcome.client_cpu_seconds * per_request)  # fmt: skip
+
+
 def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--url", required=True, help="PostgreSQL URL (the demo region is generated once)")
     parser.add_argument("--students", type=int, default=200_000)
-    parser.add_argument("--requests", type=int, default=3000, help="timed requests per scenario")
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if wrk_available() else "python")
+    parser.add_argument("--seconds", type=float, default=20, help="timed seconds per scenario (wrk)")
+    parser.add_argument("--requests", type=int, default=3000, help="timed requests per scenario (python)")
+    parser.add_argument("--scenario", default="", help="run only the scenarios whose name contains this")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -187,11 +220,21 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     prepared = scenarios(engine, random.Random(1))
     engine.dispose()
     process, port = start_server(args.url, args.workers)
+    report(f"client: {args.client}, connections: {args.concurrency}, workers: {args.workers}, "
+           f"load average before: {os.getloadavg()[0]:.2f}")  # fmt: skip
     try:
-        report(f"{'scenario':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        report(f"{'scenario':36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/request: server':>24} "
+               f"{'PostgreSQL':>10} {'client':>7}")  # fmt: skip
         for scenario in prepared:
-            outcome = measure(port, scenario, args.requests, args.concurrency)
-            report(f"{outcome.name:36} {outcome.per_second:8.0f} {outcome.p50_ms:8.1f} {outcome.p99_ms:8.1f}")
+            if args.scenario not in scenario.name:
+                continue
+            if args.client == "wrk":
+                outcome = measure_wrk(process.pid, port, scenario, args.seconds, args.concurrency)
+            else:
+                outcome = measure(port, scenario, args.requests, args.concurrency)
+            report(f"{outcome.name:36} {outcome.per_second:8.0f} {outcome.p50_ms:8.1f} {outcome.p99_ms:8.1f} "
+                   f"{outcome.server_cpu_ms:24.2f} {outcome.postgres_cpu_ms:10.2f} {outcome.client_cpu_ms:7.2f}")
+        report(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         process.terminate()
         process.wait(timeout=30)

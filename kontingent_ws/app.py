@@ -21,7 +21,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from lxml import etree
 from spyne import Application
 from spyne import const as spyne_const
-from spyne.protocol.soap import Soap11
 
 from adapters.safexml import parse_bytes
 from db.engine import make_engine, make_session_factory
@@ -30,7 +29,7 @@ from kontingent_ws.health import probe
 from kontingent_ws.metrics import render
 from kontingent_ws.registry import CONTRACTS, Contract
 from kontingent_ws.settings import Settings
-from kontingent_ws.soap import HardenedSoap11, HardenedWsgiApplication, quiet_spyne_logging
+from kontingent_ws.soap import AnswerSoap11, HardenedSoap11, HardenedWsgiApplication, quiet_spyne_logging
 
 # Spyne forces a full gc.collect() after a call at most once a second per process; on a large heap that
 # costs about half a second each time. CPython's generational collector is enough.
@@ -63,7 +62,7 @@ class ContractApplication(Application):
                 max_bytes=settings.max_request_bytes,
                 max_depth=settings.max_xml_depth,
             ),
-            out_protocol=Soap11(),
+            out_protocol=AnswerSoap11(),
         )
         self.lifecycle = lifecycle
         self.event_manager.add_listener("method_context_closed", lifecycle.close)

@@ -20,11 +20,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lxml import etree
+from spyne import BODY_STYLE_WRAPPED
 from spyne.const.http import HTTP_500
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from adapters.safexml import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, UnsafeXml, parse_bytes
+from kontingent_ws.answer_xml import AnswerWriter
 from kontingent_ws.call import environ_of, request_id_of
 from kontingent_ws.errors import KontingentError, SchemaError, XmlInputError
 from kontingent_ws.services.faults import to_fault
@@ -132,6 +134,37 @@ class HardenedSoap11(Soap11):
                 detail=last.message,
             )
             raise to_fault(error, request_id=request_id_of(environ_of(ctx))) from None
+
+
+class AnswerSoap11(Soap11):
+    """Spyne's SOAP 1.1 output whose successful answers are written by :class:`AnswerWriter`
+    (the same document, several times faster); faults and anything unusual go through Spyne."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers = AnswerWriter(self)
+
+    def serialize(self, ctx: Any, message: Any) -> None:
+        descriptor = ctx.descriptor
+        if (
+            message is not self.RESPONSE
+            or ctx.out_error is not None
+            or descriptor is None
+            or descriptor.body_style is not BODY_STYLE_WRAPPED
+            or (ctx.out_header is not None and descriptor.out_header is not None)
+            or not self.answers.writes(descriptor.out_message, ctx)
+        ):
+            super().serialize(ctx, message)
+            return
+        self.event_manager.fire_event("before_serialize", ctx)
+        envelope = etree.Element(f"{{{self.ns_soap_env}}}Envelope", nsmap=self.app.interface.nsmap)
+        body = etree.Element(f"{{{self.ns_soap_env}}}Body")
+        self.answers.write_wrapped(ctx, body, descriptor.out_message, ctx.out_object)
+        envelope.append(body)
+        ctx.out_document, ctx.out_body_doc = envelope, body
+        if self.cleanup_namespaces:
+            etree.cleanup_namespaces(envelope)
+        self.event_manager.fire_event("after_serialize", ctx)
 
 
 class HardenedWsgiApplication(WsgiApplication):

@@ -1,8 +1,12 @@
-"""Packing use-case results (frozen dataclasses) into the ComplexModels of a contract.
+"""Use-case results (frozen dataclasses) as the answers of a contract.
 
 The wire names of the registry contracts are the CamelCase of the result's field names
-(``education_level_name`` ↔ ``EducationLevelName``), so one function packs every answer; a wire
-field without its attribute is a programming error and raises ``AttributeError`` at once.
+(``education_level_name`` ↔ ``EducationLevelName``). The answer writer
+(:mod:`kontingent_ws.answer_xml`) reads a result by those snake-case names while it writes the
+model's elements, so a result is answered as it is: no Spyne model instances are built (building
+them cost more than writing the XML). A wire field without its attribute is a programming error
+and raises ``AttributeError`` when the answer is written. ``tests/test_answer_xml.py`` checks that
+every operation of the contracts answering this way is written by the answer writer.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar, cast
 
-from spyne import Array
 from spyne.model.complex import ComplexModelBase
 
 M = TypeVar("M", bound=ComplexModelBase)
@@ -24,21 +27,10 @@ def attribute_of(wire_name: str) -> str:
 
 
 def pack(model: type[M], value: object) -> M:
-    """``model`` filled from the attributes of ``value``, nested models and lists included."""
-    fields = {name: _packed(kind, getattr(value, attribute_of(name))) for name, kind in model._type_info.items()}
-    return model(**fields)
+    """``value`` as the answer of ``model`` (the answer writer reads its snake-case attributes)."""
+    return cast(M, value)
 
 
 def pack_list(model: type[M], values: list[Any]) -> list[M]:
-    return [pack(model, value) for value in values]
-
-
-def _packed(kind: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(kind, type) and issubclass(kind, Array):
-        (item,) = cast(Any, kind)._type_info.values()
-        return [_packed(item, element) for element in value]
-    if isinstance(kind, type) and issubclass(kind, ComplexModelBase):
-        return pack(kind, value)
-    return value
+    """``values`` as a list of ``model`` answers."""
+    return cast(list[M], values)

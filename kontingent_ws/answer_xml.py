@@ -1,0 +1,231 @@
+"""The answers of SOAP calls written straight into lxml from the Spyne model definitions.
+
+Spyne serializes an answer by walking the model per value with per-call attribute lookups,
+coroutines and one ``to_unicode`` dispatch per leaf; a portfolio of ~200 values cost several
+milliseconds of CPU, an ЕПГУ answer of ~900 values tens of milliseconds. :class:`AnswerWriter`
+compiles each model class once into a small closure (its element name, namespace, the order of
+its fields, how each leaf is formatted) and then only runs the closures.
+
+The element tree it builds is the one Spyne's ``XmlDocument.to_parent`` builds: the same names,
+namespaces, order, omitted absent optional elements and ``xsi:nil`` for absent required ones,
+the same text of every value (leaf kinds it does not format itself go through the protocol's
+own ``to_unicode``; model kinds it does not know, e.g. XML attributes or ``AnyXml``, through
+Spyne's own ``to_parent``). ``tests/test_answer_xml.py`` compares both on every registry answer.
+
+Values may be Spyne ``ComplexModel`` instances (fields read by their wire names) or any other
+object, e.g. the frozen dataclasses of the use cases, whose fields are read by the snake-case
+names of the wire names (``EducationLevelName`` → ``education_level_name``, as
+:func:`kontingent_ws.types.packing.attribute_of`); a missing attribute is a programming error
+and raises ``AttributeError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+from spyne import Array, Boolean, Date, Decimal, Integer, Unicode
+from spyne.const.xml import DEFAULT_NS, XSI
+from spyne.model.complex import ComplexModelBase, XmlAttribute, XmlData
+
+from kontingent_ws.types.packing import attribute_of
+
+Writer = Callable[[etree._Element, Any, str], None]
+"""Appends the element ``tag`` holding ``value`` to ``parent``."""
+
+NIL = XSI("nil")
+_PLAIN_ATTRIBUTES = ("format", "str_format", "string_format", "interp_format", "date_format", "encoding")
+
+
+def _plain(cls: Any) -> bool:
+    """No formatting attribute that would change the text Spyne writes."""
+    attributes = cls.Attributes
+    return all(getattr(attributes, name, None) is None for name in _PLAIN_ATTRIBUTES)
+
+
+def _date_text(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return str(value.isoformat())
+
+
+class AnswerWriter:
+    """Writes the body of a successful answer for one Spyne protocol instance (compiled lazily)."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self._writers: dict[Any, Writer] = {}
+        self._wrappers: dict[Any, list[tuple[str, str, str, Writer, bool, bool]] | None] = {}
+
+    def write(self, ctx: Any, parent: etree._Element, cls: Any, value: Any, ns: str | None, name: str) -> None:
+        """What ``protocol.to_parent(ctx, cls, value, parent, ns, name)`` appends, written faster."""
+        self.writer_of(cls, ctx)(parent, value, _tag(ns, name))
+
+    def writes(self, cls: Any, ctx: Any) -> bool:
+        """Whether :meth:`write_wrapped` writes the message ``cls`` (a plain model of elements)."""
+        if cls not in self._wrappers:
+            self._wrappers[cls] = self._members(cls, ctx) if _simple_complex(cls) else None
+        return self._wrappers[cls] is not None
+
+    def write_wrapped(self, ctx: Any, parent: etree._Element, cls: Any, values: Any) -> None:
+        """The wrapper element of a document/literal wrapped message ``cls`` (one :meth:`writes`
+        accepts) holding ``values``, its members in order."""
+        members = self._wrappers[cls]
+        assert members is not None
+        element = etree.SubElement(parent, _tag(cls.get_namespace(), cls.get_type_name()))
+        values = list(values or ())
+        values.extend([None] * (len(members) - len(values)))
+        for (_, _, tag, writer, repeated, required), value in zip(members, values, strict=False):
+            _member(element, value, tag, writer, repeated, required)
+
+    def writer_of(self, cls: Any, ctx: Any) -> Writer:
+        writer = self._writers.get(cls)
+        if writer is None:
+            writer = self._writers[cls] = self._compile(cls, ctx)
+        return writer
+
+    def _compile(self, cls: Any, ctx: Any) -> Writer:
+        attributes = cls.Attributes
+        if getattr(attributes, "prot", None) is not None or attributes.default is not None:
+            return self._delegate(cls, ctx)
+        if isinstance(cls, type) and issubclass(cls, ComplexModelBase):
+            if not _simple_complex(cls):
+                return self._delegate(cls, ctx)
+            if issubclass(cls, Array):
+                return self._array(cls, ctx)
+            return self._complex(cls, ctx)
+        text = self._leaf_text(cls)
+        if text is None:
+            return self._delegate(cls, ctx)
+
+        def leaf(parent: etree._Element, value: Any, tag: str) -> None:
+            if value is None:
+                etree.SubElement(parent, tag, {NIL: "true"})
+            else:
+                etree.SubElement(parent, tag).text = text(value)
+
+        return leaf
+
+    def _leaf_text(self, cls: Any) -> Callable[[Any], str] | None:
+        if not _plain(cls):
+            return None
+        if issubclass(cls, Unicode):
+            to_unicode = self.protocol.to_unicode
+            return lambda value: value if type(value) is str else to_unicode(cls, value)
+        if issubclass(cls, Boolean):
+            return lambda value: "true" if value else "false"
+        if issubclass(cls, Integer):
+            return lambda value: str(int(value)) if type(value) is int else self.protocol.to_unicode(cls, value)
+        if issubclass(cls, Decimal):
+            return lambda value: str(value) if type(value) is decimal.Decimal else self.protocol.to_unicode(cls, value)
+        if issubclass(cls, Date) and getattr(cls.Attributes, "serialize_as", None) is None:
+            return _date_text
+        return None
+
+    def _delegate(self, cls: Any, ctx: Any) -> Writer:
+        """Spyne's own serialization for what this writer does not compile."""
+        protocol = self.protocol
+
+        def spyne(parent: etree._Element, value: Any, tag: str) -> None:
+            ns, _, name = tag[1:].partition("}") if tag.startswith("{") else (None, "", tag)
+            protocol.to_parent(ctx, cls, value, parent, ns, name)
+
+        return spyne
+
+    def _members(self, cls: Any, ctx: Any) -> list[tuple[str, str, str, Writer, bool, bool]]:
+        """(wire name, attribute name, child tag, writer, repeated, required) of each member in order."""
+        members = []
+        namespace = cls.get_namespace()
+        for key, member in cls.get_flat_type_info(cls).items():
+            attributes = member.Attributes
+            if getattr(attributes, "exc", False):
+                continue
+            sub_ns = attributes.sub_ns if attributes.sub_ns is not None else namespace
+            sub_name = attributes.sub_name if attributes.sub_name is not None else key
+            members.append((
+                key,
+                attribute_of(key),
+                _tag(sub_ns, sub_name),
+                self._child(member, ctx),
+                attributes.max_occurs > 1,
+                attributes.min_occurs > 0,
+            ))  # fmt: skip
+        return members
+
+    def _child(self, member: Any, ctx: Any) -> Writer:
+        """A member's writer, resolved at first use (models may refer to each other)."""
+        resolved: list[Writer] = []
+
+        def child(parent: etree._Element, value: Any, tag: str) -> None:
+            if not resolved:
+                resolved.append(self.writer_of(member, ctx))
+            resolved[0](parent, value, tag)
+
+        return child
+
+    def _complex(self, cls: Any, ctx: Any) -> Writer:
+        members = self._members(cls, ctx)
+        by_wire_name = [(key, tag, writer, repeated, required) for key, _, tag, writer, repeated, required in members]
+        by_attribute = [(name, tag, writer, repeated, required) for _, name, tag, writer, repeated, required in members]
+
+        def complex_(parent: etree._Element, value: Any, tag: str) -> None:
+            if value is None:
+                etree.SubElement(parent, tag, {NIL: "true"})
+                return
+            if isinstance(value, (list, tuple, dict)):
+                raise TypeError(f"{cls.get_type_name()}: a model value, not {type(value).__name__}")
+            element = etree.SubElement(parent, tag)
+            if isinstance(value, ComplexModelBase):
+                for key, child_tag, writer, repeated, required in by_wire_name:
+                    _member(element, getattr(value, key, None), child_tag, writer, repeated, required)
+            else:
+                for name, child_tag, writer, repeated, required in by_attribute:
+                    _member(element, getattr(value, name), child_tag, writer, repeated, required)
+
+        return complex_
+
+    def _array(self, cls: Any, ctx: Any) -> Writer:
+        ((key, member),) = cls._type_info.items()
+        attributes = member.Attributes
+        item_ns = attributes.sub_ns if attributes.sub_ns is not None else cls.get_namespace()
+        item_tag = _tag(item_ns, attributes.sub_name if attributes.sub_name is not None else key)
+        item = self._child(member, ctx)
+
+        def array(parent: etree._Element, value: Any, tag: str) -> None:
+            if value is None:
+                etree.SubElement(parent, tag, {NIL: "true"})
+                return
+            element = etree.SubElement(parent, tag)
+            for each in value:
+                item(element, each, item_tag)
+
+        return array
+
+
+def _member(element: etree._Element, value: Any, tag: str, writer: Writer, repeated: bool, required: bool) -> None:
+    if value is not None and repeated:
+        for each in value:
+            writer(element, each, tag)
+    elif value is not None or required:
+        writer(element, value, tag)
+
+
+def _simple_complex(cls: Any) -> bool:
+    """A model serialized as plain child elements under the member's own tag: no XML attributes
+    or text content, no element name or namespace of its own."""
+    attributes = cls.Attributes
+    if attributes.sub_name is not None or attributes.sub_ns not in (None, DEFAULT_NS):
+        return False
+    if getattr(attributes, "_xml_tag_body_as", None) is not None:
+        return False
+    return not any(
+        isinstance(member, type) and issubclass(member, (XmlAttribute, XmlData))
+        for member in cls.get_flat_type_info(cls).values()
+    )
+
+
+def _tag(ns: str | None, name: str) -> str:
+    return f"{{{ns}}}{name}" if ns is not None else name
