@@ -17,8 +17,8 @@ Why this design (and not the others)
     no new column, the reader stays one indexed range scan (``version > since`` – no snapshot
     arithmetic, no waiting for long unrelated transactions as (a) does, since any long-running
     transaction of the database holds back xmin), and deferring the append to
-    ``before_commit`` keeps the serialized section to one multi-row INSERT plus the commit
-    itself, whatever the length of the transaction that made the changes. Writers never wait on
+    ``before_commit`` keeps the serialized section to one COPY (an INSERT on SQLite) plus the
+    commit itself, whatever the length of the transaction that made the changes. Writers never wait on
     each other's row locks while holding it, so no deadlock is possible. The price – commits of
     writing transactions are serialized – costs a few hundred microseconds each.
     On SQLite writers are serialized by the database itself, so no lock is needed.
@@ -32,8 +32,9 @@ Read side – :func:`get_changes`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from db.models import ChangeLog, utcnow
@@ -50,12 +51,14 @@ from kontingent_ws.usecases.changefeed_model import (
 )
 from kontingent_ws.usecases.changefeed_packet import render_change_packet
 from kontingent_ws.usecases.changefeed_snapshots import read_page
+from kontingent_ws.usecases.intake.bulk import copy_rows, is_postgres
 
 APPEND_LOCK_KEY = 0x4B6F6E7447
 """Key of the advisory lock serializing change-log appends (``KontG`` in ASCII)."""
 MAX_PAGE_SIZE = 5000
 CONTRACT = "ChangeFeed"
 _PENDING = "kontingent.pending_changes"
+_APPEND_COLUMNS = ("entity", "entity_id", "operation", "merged_into_id", "org_unit_id", "changed_at")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,23 +117,13 @@ def _append_pending(session: Session) -> None:
     pending: dict[PendingChange, None] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
     now = utcnow()
-    session.execute(
-        insert(ChangeLog),
-        [
-            {
-                "entity": c.entity,
-                "entity_id": c.entity_id,
-                "operation": c.operation,
-                "merged_into_id": c.merged_into_id,
-                "org_unit_id": c.org_unit_id,
-                "changed_at": now,
-            }
-            for c in pending
-        ],
-    )
+    rows = [(c.entity, c.entity_id, c.operation, c.merged_into_id, c.org_unit_id, now) for c in pending]
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+    # COPY on PostgreSQL: the lock is held for the append and the commit, and COPY appends a
+    # bulk writer's thousands of rows several times faster than a multi-row INSERT
+    copy_rows(session, cast(Table, ChangeLog.__table__), _APPEND_COLUMNS, rows)
 
 
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
