@@ -15,7 +15,16 @@ from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.migration import MOVEMENT_COLUMNS, movement_query
 from reports.params import DATE_FROM, DATE_TO, ON_DATE, TERRITORY, ParamValue, date_param
 from reports.query import PRESCHOOL_TYPE, Groupable, age_label, capped, name_or_code, organization_filter
-from reports.snapshot import ClassJoin, count_groups, count_students, enrolled, is_boy, is_girl, years_on
+from reports.snapshot import (
+    ClassJoin,
+    count_groups,
+    count_students,
+    enrolled,
+    is_boy,
+    is_girl,
+    organizations_of,
+    years_on,
+)
 
 OLDEST_AGE = 7
 
@@ -38,9 +47,11 @@ def ownership(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
 
 
 def activity_kinds(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
+    preschools = {**params, "org_type": PRESCHOOL_TYPE}
+    selected = organizations_of(preschools, scope_unit_id)
+    rows = enrolled(date_param(params, "on_date"), preschools, scope_unit_id, organizations=selected)
+    pupils = {code: int(n) for code, n in session.execute(count_students(rows, (selected.c.activity_kind_code,)))}
     kind = Organization.activity_kind_code
-    rows = enrolled(date_param(params, "on_date"), {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id)
-    pupils = {code: int(count) for code, count in session.execute(count_students(rows, (kind,)))}
     organizations = select(kind, func.count(Organization.id)).where(*_preschools(params, scope_unit_id)).group_by(kind)
     found = {code: (int(orgs), pupils.get(code, 0)) for code, orgs in session.execute(organizations)}
     return _in_classifier_order(classifiers.PRESCHOOL_ACTIVITY, found)

@@ -13,7 +13,7 @@ from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.migration import MOVEMENT_COLUMNS, movement_query
 from reports.params import DATE_FROM, DATE_TO, ON_DATE, ORG_TYPE, TERRITORY, ParamValue, date_param
 from reports.query import NOT_SPECIFIED, SCHOOL_TYPES, name_or_code, organization_filter
-from reports.snapshot import Snapshot, count_groups, count_students, enrolled, is_boy, is_girl
+from reports.snapshot import Snapshot, count_groups, count_students, enrolled, is_boy, is_girl, organizations_of
 
 SCHOOL_PARAMS = (ON_DATE, *TERRITORY, ORG_TYPE)
 
@@ -119,8 +119,9 @@ def students_by_organization(
 def students_by_municipality(
     session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None
 ) -> list[Row]:
-    rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
-    found = session.execute(count_students(rows, (Organization.municipality_id,), (is_boy(), is_girl())))
+    organizations = organizations_of(params, scope_unit_id, SCHOOL_TYPES)
+    rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, organizations=organizations)
+    found = session.execute(count_students(rows, (organizations.c.municipality_id,), (is_boy(), is_girl())))
     students = {municipality_id: tuple(int(value) for value in counts) for municipality_id, *counts in found}
     parent = aliased(Municipality)
     query = (

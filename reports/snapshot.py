@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from db.models import ClassGroup, Enrolment, Organization, Person, ReportEnrolment
 from reports.params import ParamValue
@@ -83,21 +84,38 @@ def enrolled_on(on_date: dt.date) -> ColumnElement[bool]:
     )
 
 
+def organizations_of(
+    params: Mapping[str, ParamValue], scope_unit_id: int | None, default_types: tuple[str, ...] = ()
+) -> CTE:
+    """The organizations the parameters and the scope select, with the attributes reports group by.
+
+    A materialized CTE: a thousand rows joined once, where joining ``Organization`` itself (two
+    tables, ``org_unit`` and ``organization``) would cost two hash probes per enrolment."""
+    return (
+        select(Organization.id, Organization.type_code, Organization.municipality_id, Organization.activity_kind_code)
+        .where(*organization_filter(params, scope_unit_id, default_types))
+        .cte("organizations")
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def enrolled(
     on_date: dt.date,
     params: Mapping[str, ParamValue],
     scope_unit_id: int | None,
     default_types: tuple[str, ...] = (),
     class_group: ClassJoin = None,
+    organizations: CTE | None = None,
 ) -> Select[Any]:
     """An empty SELECT over the rows enrolled on the date in the organizations the parameters and
-    the scope select; ``Organization`` is joined, ``ClassGroup`` when ``class_group`` says how."""
-    query = (
-        select()
-        .select_from(Snapshot)
-        .join(Organization, Organization.id == Snapshot.organization_id)
-        .where(enrolled_on(on_date), *organization_filter(params, scope_unit_id, default_types))
-    )
+    the scope select. ``organizations`` (from :func:`organizations_of`, for a report grouping by an
+    organization attribute) is joined, or one made here when the parameters restrict organizations;
+    ``ClassGroup`` is joined when ``class_group`` says how."""
+    query = select().select_from(Snapshot).where(enrolled_on(on_date))
+    if organizations is None and organization_filter(params, scope_unit_id, default_types):
+        organizations = organizations_of(params, scope_unit_id, default_types)
+    if organizations is not None:
+        query = query.join(organizations, organizations.c.id == Snapshot.organization_id)
     if class_group is not None:
         query = query.join(ClassGroup, ClassGroup.id == Snapshot.class_group_id, isouter=class_group == "outer")
     return query

@@ -12,7 +12,7 @@ from db.models import Organization
 from reports.definition import ChartSpec, Column, ReportDefinition, Row, percent
 from reports.params import ON_DATE, TERRITORY, ParamValue, date_param
 from reports.query import count_if, organization_filter
-from reports.snapshot import count_students, enrolled, is_boy, is_girl
+from reports.snapshot import count_students, enrolled, is_boy, is_girl, organizations_of
 
 
 def _active_statuses() -> tuple[str, ...]:
@@ -36,8 +36,9 @@ def organizations_by_type(session: Session, params: Mapping[str, ParamValue], sc
 
 
 def students_by_type(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id)
-    query = count_students(enrolments, (Organization.type_code,), (is_boy(), is_girl()))
+    organizations = organizations_of(params, scope_unit_id)
+    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id, organizations=organizations)
+    query = count_students(enrolments, (organizations.c.type_code,), (is_boy(), is_girl()))
     found = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in session.execute(query)}
     rows: list[Row] = []
     for item in classifiers.items_of(classifiers.ORG_TYPE):
