@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
@@ -118,3 +119,22 @@ class Outage:
         """Forget the failures; ``True`` when there were any (the database is back)."""
         was_down, self.failures = self.failures > 0, 0
         return was_down
+
+
+ORGANIZATION_WRITES = 1_000_001
+"""First key of the advisory locks that serialize writes about one organization."""
+
+
+def serialize_organization_writes(session: Session, organization_id: int) -> None:
+    """Wait until no other transaction writes data of ``organization_id``, and hold that right until
+    this transaction ends (PostgreSQL ``pg_advisory_xact_lock``; SQLite has a single writer anyway).
+
+    Loads about one organization then run one after the other: a later load reads what the earlier
+    one committed (field provenance, matched persons) before it decides anything, so provider
+    priority gives the same result whatever the arrival order, two loads cannot deadlock on the
+    same rows, and a new person sent by two providers at once is created once.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(func.pg_advisory_xact_lock(literal(ORGANIZATION_WRITES), literal(organization_id)))
+        )

@@ -20,6 +20,7 @@ from adapters.records import BatchHeader
 from db.dates import as_utc
 from db.hierarchy import is_within
 from db.models import InfoSystem, Organization, Packet, SystemWriteScope, utcnow
+from db.retry import serialize_organization_writes
 from kontingent_ws.errors import AccessDenied, Conflict, KontingentError, NotFound, ValidationError
 from kontingent_ws.settings import Settings
 from kontingent_ws.usecases.intake import jobs
@@ -173,6 +174,7 @@ def process_packet(
             packet.system_id = sender.id
         target = find_target(session, opened.header, sender)
         organization_id = target.organization_id
+        serialize_organization_writes(session, organization_id)  # loads about one organization in turn
         if signed and not target.writable:  # a person's upload: the scope was checked when received
             raise AccessDenied("Поставщику данных не разрешено изменять сведения этой организации")
         context = ApplyContext(
