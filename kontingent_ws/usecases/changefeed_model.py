@@ -1,4 +1,8 @@
-"""Plain values of the change feed: entities, operations, snapshots, a change and a page."""
+"""Plain values of the change feed: entities, operations, snapshots, a change and a page.
+
+The snapshots and the change are built positionally from the page query (``changefeed_snapshots``
+checks that its columns are their leading fields in order); keep their fields in the order of the
+feed's XML."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ MERGE = "merge"
 OPERATIONS = (UPSERT, DELETE, MERGE)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class EnrolmentSnapshot:
     id: int
     student_id: int
@@ -33,7 +37,7 @@ class EnrolmentSnapshot:
     exit_reason_code: str | None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class StudentSnapshot:
     id: int
     last_name: str
@@ -47,7 +51,7 @@ class StudentSnapshot:
     current_enrolment: EnrolmentSnapshot | None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class OrgUnitSnapshot:
     id: int
     kind: str
@@ -69,7 +73,7 @@ class OrgUnitSnapshot:
 Snapshot = StudentSnapshot | EnrolmentSnapshot | OrgUnitSnapshot
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Change:
     """One entry of the feed."""
 

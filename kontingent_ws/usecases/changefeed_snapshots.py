@@ -12,7 +12,7 @@ follows later in the feed).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
@@ -52,15 +52,24 @@ _CHANGE_COLUMNS = ("version", "entity", "entity_id", "operation", "changed_at", 
 
 @dataclass(frozen=True)
 class _Group:
-    """The columns of one snapshot within the page's row: a slice, named by the snapshot's fields."""
+    """The columns of one snapshot within the page's row: a slice in the order of its fields."""
 
-    fields: tuple[str, ...]
     start: int
+    stop: int
 
-    def values(self, row: Sequence[Any]) -> dict[str, Any] | None:
-        """The snapshot's fields, or ``None`` when the left join found no row."""
-        part = row[self.start : self.start + len(self.fields)]
-        return None if part[0] is None else dict(zip(self.fields, part, strict=True))
+    def values(self, row: Sequence[Any]) -> Sequence[Any] | None:
+        """The snapshot's fields in order, or ``None`` when the left join found no row."""
+        part = row[self.start : self.stop]
+        return None if part[0] is None else part
+
+
+def _group(snapshot: type, columns: list[tuple[str, Any]], start: int) -> _Group:
+    """The slice of ``columns`` from ``start``; they must be the snapshot's leading fields, in order
+    (the snapshots are built positionally: a third of the cost of keywords)."""
+    names = [name for name, _ in columns]
+    if [f.name for f in fields(snapshot)][: len(names)] != names:
+        raise AssertionError(f"the columns {names} are not the leading fields of {snapshot.__name__}")
+    return _Group(start, start + len(names))
 
 
 @dataclass(frozen=True)
@@ -118,24 +127,40 @@ def _page() -> _Page:
         .outerjoin(organization, organization.c.id == unit.c.id)
         .outerjoin(authority, authority.c.id == unit.c.id)
     )
-    groups: list[list[tuple[str, Any]]] = [
-        [(name, log.c[name]) for name in _CHANGE_COLUMNS],
-        [("id", student.c.id)]
-        + [(name, person.c[name]) for name in _PERSON_COLUMNS]
-        + [("status_code", student.c.status_code)],
-        [(name, current.c[name]) for name in _ENROLMENT_COLUMNS] + [("class_name", current_class.c.name)],
-        [(name, own.c[name]) for name in _ENROLMENT_COLUMNS] + [("class_name", own_class.c.name)],
-        [(name, unit.c[name]) for name in _UNIT_COLUMNS]
-        + [("type_code", organization.c.type_code), ("level", authority.c.level)],
+    enrolment_of = (
+        lambda table, classes: [  # noqa: E731
+            *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[:4]),
+            ("class_name", classes.c.name),
+            *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[4:]),
+        ]
+    )
+    groups: list[tuple[type, list[tuple[str, Any]]]] = [
+        (Change, [(name, log.c[name]) for name in _CHANGE_COLUMNS]),
+        (
+            StudentSnapshot,
+            [
+                ("id", student.c.id),
+                *((name, person.c[name]) for name in _PERSON_COLUMNS),
+                ("status_code", student.c.status_code),
+            ],
+        ),
+        (EnrolmentSnapshot, enrolment_of(current, current_class)),
+        (EnrolmentSnapshot, enrolment_of(own, own_class)),
+        (
+            OrgUnitSnapshot,
+            [
+                *((name, unit.c[name]) for name in _UNIT_COLUMNS),
+                ("type_code", organization.c.type_code),
+                ("level", authority.c.level),
+            ],
+        ),
     ]
-    starts = [sum(len(g) for g in groups[:i]) for i in range(len(groups))]
-    student_group, current_group, own_group, unit_group = (
-        _Group(tuple(name for name, _ in group), start) for group, start in zip(groups[1:], starts[1:], strict=True)
+    starts = [sum(len(columns) for _, columns in groups[:i]) for i in range(len(groups))]
+    _, student_group, current_group, own_group, unit_group = (
+        _group(snapshot, columns, start) for (snapshot, columns), start in zip(groups, starts, strict=True)
     )
     statement = (
-        select(*(column for group in groups for _, column in group))
-        .select_from(joined)
-        .order_by(log.c.version)
+        select(*(column for _, columns in groups for _, column in columns)).select_from(joined).order_by(log.c.version)
     )
     return _Page(statement, student_group, current_group, own_group, unit_group)
 
@@ -144,16 +169,7 @@ def read_page(session: Session, since: int, limit: int) -> list[Change]:
     """The committed changes with ``version > since`` in version order, at most ``limit``, with snapshots."""
     page = _page()
     return [
-        Change(
-            version=row[0],
-            entity=row[1],
-            entity_id=row[2],
-            operation=row[3],
-            changed_at=as_utc(row[4]),
-            merged_into_id=row[5],
-            org_unit_id=row[6],
-            snapshot=_snapshot(page, row),
-        )
+        Change(row[0], row[1], row[2], row[3], as_utc(row[4]), row[5], row[6], _snapshot(page, row))
         for row in session.execute(page.statement, {"since": since, "limit": limit}).tuples()
     ]
 
@@ -161,9 +177,9 @@ def read_page(session: Session, since: int, limit: int) -> list[Change]:
 def _snapshot(page: _Page, row: Sequence[Any]) -> Snapshot | None:
     if (student := page.student.values(row)) is not None:
         current = page.current_enrolment.values(row)
-        return StudentSnapshot(**student, current_enrolment=EnrolmentSnapshot(**current) if current else None)
+        return StudentSnapshot(*student, EnrolmentSnapshot(*current) if current is not None else None)
     if (enrolment := page.enrolment.values(row)) is not None:
-        return EnrolmentSnapshot(**enrolment)
+        return EnrolmentSnapshot(*enrolment)
     if (unit := page.unit.values(row)) is not None:
-        return OrgUnitSnapshot(**unit)
+        return OrgUnitSnapshot(*unit)
     return None
