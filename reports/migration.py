@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 from db.models import Enrolment, Organization
 from reports.definition import Column
-from reports.query import Groupable, count_if
+from reports.query import count_if
+from reports.snapshot import Snapshot
 
 ENTRY_TRANSFER = "2"
 ENTRY_INTERNAL = "4"
@@ -46,15 +48,15 @@ def _neighbour_municipality(previous: bool) -> ColumnElement[Any]:
     other = aliased(Enrolment)
     other_org = aliased(Organization)
     order = other.entry_date.desc() if previous else other.entry_date.asc()
-    when = other.entry_date < Enrolment.entry_date if previous else other.entry_date > Enrolment.entry_date
+    when = other.entry_date < Snapshot.entry_date if previous else other.entry_date > Snapshot.entry_date
     return (
         select(other_org.municipality_id)
         .select_from(other)
         .join(other_org, other_org.id == other.organization_id)
-        .where(other.student_id == Enrolment.student_id, when)
+        .where(other.student_id == Snapshot.student_id, when)
         .order_by(order, other.id.desc() if previous else other.id.asc())
         .limit(1)
-        .correlate(Enrolment)
+        .correlate(Snapshot)
         .scalar_subquery()
     )
 
@@ -65,36 +67,35 @@ def count_if_then(first: ColumnElement[bool], then: ColumnElement[bool]) -> Colu
     return func.coalesce(func.sum(case((first, case((then, 1), else_=0)), else_=0)), 0)
 
 
-def movement_query(
-    group_by: tuple[Groupable, ...],
-    conditions: list[ColumnElement[bool]],
-    date_from: dt.date,
-    date_to: dt.date,
-) -> Select[Any]:
-    """Counts of ``MOVEMENT_COLUMNS`` per group; ``Organization`` is joined to ``Enrolment``."""
-    entered = and_(Enrolment.entry_date >= date_from, Enrolment.entry_date <= date_to)
-    left = and_(Enrolment.exit_date >= date_from, Enrolment.exit_date <= date_to)
-    arrived = and_(entered, Enrolment.entry_reason_code != ENTRY_INTERNAL)
-    departed = and_(left, Enrolment.exit_reason_code != EXIT_INTERNAL)
-    arrived_transfer = and_(entered, Enrolment.entry_reason_code == ENTRY_TRANSFER)
-    departed_transfer = and_(left, Enrolment.exit_reason_code == EXIT_TRANSFER)
+def movement_query(key: str, organizations: CTE, date_from: dt.date, date_to: dt.date) -> Subquery:
+    """Counts of ``MOVEMENT_COLUMNS`` per value of the column ``key`` of ``organizations`` (from
+    ``reports.snapshot.organizations_of``), that value as ``key``, over the enrolments entered or
+    left in the range."""
+    entered = and_(Snapshot.entry_date >= date_from, Snapshot.entry_date <= date_to)
+    left = and_(Snapshot.exit_date >= date_from, Snapshot.exit_date <= date_to)
+    arrived = and_(entered, Snapshot.entry_reason_code != ENTRY_INTERNAL)
+    departed = and_(left, Snapshot.exit_reason_code != EXIT_INTERNAL)
+    arrived_transfer = and_(entered, Snapshot.entry_reason_code == ENTRY_TRANSFER)
+    departed_transfer = and_(left, Snapshot.exit_reason_code == EXIT_TRANSFER)
     named_exits = (EXIT_TRANSFER, EXIT_EXPELLED, EXIT_GRADUATED, EXIT_INTERNAL, *EXIT_LEFT_REGION)
+    municipality = organizations.c.municipality_id
     return (
         select(
-            *group_by,
+            organizations.c[key].label("key"),
             count_if(arrived),
             count_if(arrived_transfer),
-            count_if_then(arrived_transfer, _neighbour_municipality(True) != Organization.municipality_id),
+            count_if_then(arrived_transfer, _neighbour_municipality(True) != municipality),
             count_if(departed),
             count_if(departed_transfer),
-            count_if_then(departed_transfer, _neighbour_municipality(False) != Organization.municipality_id),
-            count_if(and_(left, Enrolment.exit_reason_code == EXIT_GRADUATED)),
-            count_if(and_(left, Enrolment.exit_reason_code == EXIT_EXPELLED)),
-            count_if(and_(left, Enrolment.exit_reason_code.in_(EXIT_LEFT_REGION))),
-            count_if(and_(left, Enrolment.exit_reason_code.not_in(named_exits))),
+            count_if_then(departed_transfer, _neighbour_municipality(False) != municipality),
+            count_if(and_(left, Snapshot.exit_reason_code == EXIT_GRADUATED)),
+            count_if(and_(left, Snapshot.exit_reason_code == EXIT_EXPELLED)),
+            count_if(and_(left, Snapshot.exit_reason_code.in_(EXIT_LEFT_REGION))),
+            count_if(and_(left, Snapshot.exit_reason_code.not_in(named_exits))),
         )
-        .select_from(Enrolment)
-        .join(Organization, Organization.id == Enrolment.organization_id)
-        .where(or_(entered, left), *conditions)
-        .group_by(*group_by)
+        .select_from(Snapshot)
+        .join(organizations, organizations.c.id == Snapshot.organization_id)
+        .where(or_(entered, left))
+        .group_by(organizations.c[key])
+        .subquery("movements")
     )

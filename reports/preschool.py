@@ -67,12 +67,16 @@ def _in_classifier_order(classifier: str, found: Mapping[str | None, tuple[int, 
 
 
 def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    query = movement_query(
-        (Organization.id, Organization.short_name, Municipality.name),
-        _preschools(params, scope_unit_id),
-        date_param(params, "date_from"),
-        date_param(params, "date_to"),
-    ).outerjoin(Municipality, Municipality.id == Organization.municipality_id)
+    organizations = organizations_of({**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id)
+    dates = date_param(params, "date_from"), date_param(params, "date_to")
+    movements = movement_query("id", organizations, *dates)
+    counts = [column for column in movements.c if column.name != "key"]
+    query = (
+        select(Organization.id, Organization.short_name, Municipality.name, *counts)
+        .select_from(movements)
+        .join(Organization, Organization.id == movements.c.key)
+        .outerjoin(Municipality, Municipality.id == Organization.municipality_id)
+    )
     rows = sorted(session.execute(query), key=lambda row: (row[2] or "", row[1], row[0]))
     return [(name, municipality or "", *(int(value) for value in counts)) for _, name, municipality, *counts in rows]
 

@@ -60,7 +60,7 @@ def municipality_and_districts(municipality_id: int) -> Any:
     )
 
 
-def full_years(birth_date: InstrumentedAttribute[dt.date], on_date: dt.date) -> ColumnElement[int]:
+def full_years(birth_date: Groupable, on_date: dt.date) -> ColumnElement[int]:
     """Age in full years on ``on_date`` (never "today"), from year/month/day parts: portable SQL."""
     birth_day = extract("month", birth_date) * 100 + extract("day", birth_date)
     before_birthday = case((birth_day > on_date.month * 100 + on_date.day, 1), else_=0)

@@ -97,7 +97,6 @@ def _by_municipality(session: Session, params: Mapping[str, ParamValue], scope: 
         select(Municipality.name, *counts)
         .select_from(QueueApplication)
         .join(Municipality, Municipality.id == QueueApplication.municipality_id)
-        .join(Person, Person.id == QueueApplication.child_id)
         .where(*queue_filter(params, scope))
         .group_by(Municipality.id, Municipality.name)
     )
@@ -113,10 +112,29 @@ def by_municipality(session: Session, params: Mapping[str, ParamValue], scope_un
 
 
 def ages_by_municipality(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    age = capped(full_years(Person.birth_date, date_param(params, "on_date")), OLDEST_AGE)
     waiting = QueueApplication.status_code.in_(IN_QUEUE)
-    counts = [count_children(and_(waiting, age == years)) for years in range(OLDEST_AGE + 1)]
-    rows = _by_municipality(session, params, scope_unit_id, *counts, count_children(waiting))
+    # the birth date of a waiting child only, looked up by key: persons outnumber applications
+    birth = select(Person.birth_date).where(Person.id == QueueApplication.child_id).scalar_subquery()
+    applications = (
+        select(
+            QueueApplication.municipality_id,
+            case((waiting, QueueApplication.child_id)).label("child_id"),
+            case((waiting, birth)).label("birth_date"),
+        )
+        .where(*queue_filter(params, scope_unit_id))
+        .cte("applications")
+        .prefix_with("MATERIALIZED")  # looked up once per application, not once per use of the age
+    )
+    age = capped(full_years(applications.c.birth_date, date_param(params, "on_date")), OLDEST_AGE)
+    child = applications.c.child_id
+    counts = [func.count(distinct(case((age == years, child)))) for years in range(OLDEST_AGE + 1)]
+    query = (
+        select(Municipality.name, *counts, func.count(distinct(child)))
+        .select_from(applications)
+        .join(Municipality, Municipality.id == applications.c.municipality_id)
+        .group_by(Municipality.id, Municipality.name)
+    )
+    rows = sorted(session.execute(query), key=lambda row: row[0] or NOT_SPECIFIED)
     return [(name, *(int(value) for value in values)) for name, *values in rows]
 
 

@@ -84,14 +84,15 @@ def structure(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
 
 
 def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    query = movement_query(
-        (Municipality.id, Municipality.name),
-        organization_filter(params, scope_unit_id, SCHOOL_TYPES),
-        date_param(params, "date_from"),
-        date_param(params, "date_to"),
-    ).outerjoin(Municipality, Municipality.id == Organization.municipality_id)
-    rows = sorted(session.execute(query), key=lambda row: (row[1] is None, row[1] or ""))
-    return [(name or NOT_SPECIFIED, *(int(value) for value in counts)) for _, name, *counts in rows]
+    organizations = organizations_of(params, scope_unit_id, SCHOOL_TYPES)
+    dates = date_param(params, "date_from"), date_param(params, "date_to")
+    movements = movement_query("municipality_id", organizations, *dates)
+    counts = [column for column in movements.c if column.name != "key"]
+    query = select(Municipality.name, *counts).select_from(movements).outerjoin(
+        Municipality, Municipality.id == movements.c.key
+    )
+    rows = sorted(session.execute(query), key=lambda row: (row[0] is None, row[0] or ""))
+    return [(name or NOT_SPECIFIED, *(int(value) for value in counts)) for name, *counts in rows]
 
 
 def students_by_organization(

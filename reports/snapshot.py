@@ -51,6 +51,8 @@ ENROLMENT_COLUMNS = (
     "education_level_code",
     "education_form_code",
     "specialty_code",
+    "entry_reason_code",
+    "exit_reason_code",
 )
 """The columns ``report_enrolment`` copies from ``enrolment`` (its ``enrolment_id`` is ``enrolment.id``)."""
 PERSON_COLUMNS = ("sex", "birth_key", "citizenship_code")

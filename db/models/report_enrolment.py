@@ -36,6 +36,8 @@ class ReportEnrolment(Base):
     education_level_code: Mapped[str | None] = mapped_column(String(10))
     education_form_code: Mapped[str | None] = mapped_column(String(2))
     specialty_code: Mapped[str | None] = mapped_column(String(10))
+    entry_reason_code: Mapped[str] = mapped_column(String(10))
+    exit_reason_code: Mapped[str | None] = mapped_column(String(10))
     sex: Mapped[str] = mapped_column(String(1))
     birth_key: Mapped[int] = mapped_column(Integer)
     """The birth date as the number YYYYMMDD: full years on a date D are (D − birth) // 10000."""

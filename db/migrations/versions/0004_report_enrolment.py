@@ -1,9 +1,10 @@
 """enrolments pre-joined with their students' sex, birth date and citizenship, kept by triggers
 
 report_enrolment holds one narrow row per enrolment with the person attributes the snapshot reports
-group by, so that counting the students enrolled on a date reads one narrow table instead of
-joining enrolment with person. Triggers keep it equal to enrolment ⋈ person on every write:
-statement-level with transition tables on PostgreSQL (also for COPY), row-level on SQLite.
+group by (and the entry and exit reasons the migration reports count), so that counting the
+students enrolled on a date reads one narrow table instead of joining enrolment with person.
+Triggers keep it equal to enrolment ⋈ person on every write: statement-level with transition
+tables on PostgreSQL (also for COPY), row-level on SQLite.
 ``alone`` marks an enrolment that shares no day with another enrolment of the same student: on any
 date it is the student's only active one, so reports count it without de-duplicating students.
 
@@ -31,6 +32,8 @@ ENROLMENT_COLUMNS = (
     "education_level_code",
     "education_form_code",
     "specialty_code",
+    "entry_reason_code",
+    "exit_reason_code",
 )
 PERSON_COLUMNS = ("sex", "birth_key", "citizenship_code")
 COLUMNS = ", ".join(("enrolment_id", *ENROLMENT_COLUMNS, *PERSON_COLUMNS))
@@ -142,6 +145,8 @@ def upgrade() -> None:
         sa.Column("education_level_code", sa.String(length=10), nullable=True),
         sa.Column("education_form_code", sa.String(length=2), nullable=True),
         sa.Column("specialty_code", sa.String(length=10), nullable=True),
+        sa.Column("entry_reason_code", sa.String(length=10), nullable=False),
+        sa.Column("exit_reason_code", sa.String(length=10), nullable=True),
         sa.Column("sex", sa.String(length=1), nullable=False),
         sa.Column("birth_key", sa.Integer(), nullable=False),
         sa.Column("citizenship_code", sa.String(length=2), nullable=True),
