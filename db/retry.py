@@ -3,7 +3,7 @@ race (try again at once), or a statement ran out of time.
 
 PostgreSQL reports a lost race with SQLSTATE class 40: ``40P01`` (deadlock detected) and ``40001``
 (serialization failure). Such a transaction was rolled back by the server and is safe to run again
-from its start; :func:`run_transaction` does that a few times before giving up. A server that is
+from its start; :func:`retry_conflicts` does that a few times before giving up. A server that is
 down, restarting or unreachable shows as an ``OperationalError``/``InterfaceError`` without a
 conflict code, or as an invalidated connection; :func:`is_unavailable` recognises it.
 """
@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import psycopg2
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, literal, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -34,31 +35,31 @@ NO_SPACE = frozenset({"53100", "53400"})
 """The server's disk is full (``disk_full``), or a query's temporary files passed ``temp_file_limit``."""
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 CONFLICT_ATTEMPTS = 5
-"""How many times :func:`run_transaction` runs a transaction that keeps losing races."""
+"""How many times :func:`retry_conflicts` runs a transaction that keeps losing races."""
 
 
 def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error (PostgreSQL), if it has one."""
-    original = getattr(exc, "orig", None)
-    code = getattr(original, "pgcode", None)
+    """The SQLSTATE of a database error (PostgreSQL), wrapped by SQLAlchemy or raised by the driver
+    itself (bulk writes go through the raw connection)."""
+    code = getattr(exc, "pgcode", None) or getattr(getattr(exc, "orig", None), "pgcode", None)
     return code if isinstance(code, str) else None
 
 
 def is_conflict(exc: BaseException) -> bool:
     """A deadlock or serialization failure: the transaction was rolled back and may run again."""
-    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in CONFLICTS
+    return sqlstate(exc) in CONFLICTS
 
 
 def is_timeout(exc: BaseException) -> bool:
     """A statement cancelled by its statement timeout."""
-    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) == QUERY_CANCELED
+    return sqlstate(exc) == QUERY_CANCELED
 
 
 def is_out_of_space(exc: BaseException) -> bool:
     """A write refused for want of space: the database's disk, or a local file (no space, quota)."""
     if isinstance(exc, OSError):
         return exc.errno in NO_SPACE_ERRNOS
-    return isinstance(exc, sa_exc.DBAPIError) and sqlstate(exc) in NO_SPACE
+    return sqlstate(exc) in NO_SPACE
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -66,6 +67,8 @@ def is_unavailable(exc: BaseException) -> bool:
     if is_conflict(exc) or is_timeout(exc) or is_out_of_space(exc):
         return False
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):  # raised on the raw connection
         return True
     if isinstance(exc, sa_exc.DisconnectionError):
         return True
@@ -77,27 +80,25 @@ def conflict_pause(attempt: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(0.01, 0.05) * attempt
 
 
-def run_transaction(
-    factory: sessionmaker[Session],
-    work: Callable[[Session], T],
+def retry_conflicts(
+    session: Session,
+    work: Callable[[], T],
     *,
     attempts: int = CONFLICT_ATTEMPTS,
     sleep: Callable[[float], object] = time.sleep,
 ) -> T:
-    """Run ``work`` in a new session and commit; a deadlock or serialization failure runs it again
-    in a fresh session (up to ``attempts`` times). Any other error is raised after a rollback."""
+    """Run ``work`` (one transaction on ``session`` that commits itself); when it loses a race
+    (deadlock, serialization failure) roll back and run it again, up to ``attempts`` times.
+    Any other error, or the last conflict, is raised."""
     for attempt in range(1, attempts + 1):
-        with factory() as session:
-            try:
-                result = work(session)
-                session.commit()
-                return result
-            except sa_exc.DBAPIError as error:
-                session.rollback()
-                if not is_conflict(error) or attempt == attempts:
-                    raise
-                logger.warning("transaction lost a race (sqlstate %s), attempt %d of %d",
-                               sqlstate(error), attempt, attempts)
+        try:
+            return work()
+        except Exception as error:
+            if not is_conflict(error) or attempt == attempts:
+                raise
+            session.rollback()
+            logger.warning("transaction lost a race (sqlstate %s), attempt %d of %d",
+                           sqlstate(error), attempt, attempts)
         sleep(conflict_pause(attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -30,10 +30,21 @@ from kontingent_ws.security.caller import SYSTEM, SYSTEM_ADMIN, Caller
 from kontingent_ws.settings import Settings
 from kontingent_ws.types.common import contract_namespace
 from kontingent_ws.usecases.intake.formats import XML_PACKET
-from kontingent_ws.usecases.intake.pipeline import process_packet
+from kontingent_ws.usecases.intake.pipeline import CHUNK_SIZE, process_packet
 from kontingent_ws.usecases.intake.receive import Sender, store_packet
 from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
-from tests.intakekit import Provider, World, load, make_world, packet_xml, signed, snils, student
+from tests.intakekit import (
+    SOUTH_INN,
+    SOUTH_KPP,
+    Provider,
+    World,
+    load,
+    make_world,
+    packet_xml,
+    signed,
+    snils,
+    student,
+)
 from tests.live import call_wsgi, read_fault, soap_envelope
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs KONTINGENT_TEST_POSTGRES_URL (PostgreSQL)")
@@ -196,6 +207,55 @@ def test_racing_loads_in_random_order_never_fail_and_always_end_with_the_higher_
             thread.join(60)
         assert outcomes.errors == [], (r, outcomes.errors)
         assert _phones(region, numbers) == dict.fromkeys(numbers, (HIGH, world.netschool.system_id)), r
+
+
+def test_a_deadlock_between_loads_of_two_schools_is_retried_inside_the_service(
+    region: Region, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two schools' loads update the same two persons in opposite orders, each pausing between its
+    slices with the first person locked: PostgreSQL breaks the deadlock by failing one of them,
+    which is rolled back and run again; both end loaded, nothing fails."""
+    world = region.world
+    shared = [1, 2]
+    with region.session() as session:
+        load(session, region.settings, world.dnevnik, packet_xml("base", {"Students": _students(shared, BASE)},
+                                                                 provider="dnevnik"))
+    filler = CHUNK_SIZE - 1  # the first slice ends with the first shared person, the second holds the other
+    north = _store(region, world.netschool, "north", [*range(1000, 1000 + filler), 1, 2], HIGH)
+    south_rows = _students([*range(3000, 3000 + filler), 2, 1], LOW)
+    south_data = signed(packet_xml("south", {"Students": south_rows}, provider="dnevnik", org_inn=SOUTH_INN,
+                                   org_kpp=SOUTH_KPP), world.dnevnik.identity)
+    with region.session() as session:
+        stored = store_packet(session, region.settings, data=south_data, file_name="south.xml", format=XML_PACKET,
+                              sender=Sender(system_id=world.dnevnik.system_id, user_id=None))
+        session.commit()
+    south = (stored.packet_id, stored.job_id)
+    paused = [threading.Event(), threading.Event()]
+    go = threading.Event()
+
+    def pause_after_first(index: int) -> Callable[[int], None]:
+        def hook(chunks: int) -> None:
+            if chunks == 1:
+                paused[index].set()
+                assert go.wait(60)
+        return hook
+
+    outcomes = Outcomes()
+    with caplog.at_level("WARNING", logger="db.retry"):
+        threads = [outcomes.run(lambda: _load(region, north, pause_after_first(0))),
+                   outcomes.run(lambda: _load(region, south, pause_after_first(1)))]
+        assert all(event.wait(60) for event in paused)  # each holds one shared person, wants the other
+        go.set()
+        for thread in threads:
+            thread.join(120)
+
+    assert outcomes.errors == []
+    assert "transaction lost a race (sqlstate 40P01)" in caplog.text
+    with region.session() as session:
+        assert session.scalars(select(Packet.status).where(Packet.id.in_([north[0], south[0]]))).all() == ["done"] * 2
+        entries = session.scalars(select(LoadJournal.packet_id).where(LoadJournal.packet_id.in_([north[0], south[0]])))
+        assert sorted(entries.all()) == sorted([north[0], south[0]])  # one journal entry each: applied once
+        assert session.scalar(select(func.count()).select_from(Person)) == len(shared) + 2 * filler
 
 
 class AsCaller:

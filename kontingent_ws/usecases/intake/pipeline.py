@@ -20,7 +20,7 @@ from adapters.records import BatchHeader
 from db.dates import as_utc
 from db.hierarchy import is_within
 from db.models import InfoSystem, Organization, Packet, SystemWriteScope, utcnow
-from db.retry import serialize_organization_writes
+from db.retry import retry_conflicts, serialize_organization_writes
 from kontingent_ws.errors import AccessDenied, Conflict, KontingentError, NotFound, ValidationError
 from kontingent_ws.settings import Settings
 from kontingent_ws.usecases.intake import jobs
@@ -157,7 +157,16 @@ def _check_unique(session: Session, packet: Packet, sender: InfoSystem, external
 def process_packet(
     session: Session, settings: Settings, packet_id: int, *, job_id: int | None, after_chunk: AfterChunk | None = None
 ) -> Outcome:
-    """Load one stored packet exactly once; commits (or rolls back) itself."""
+    """Load one stored packet exactly once; commits (or rolls back) itself. A load that loses a race
+    with another (deadlock, serialization failure) is rolled back and run again."""
+    return retry_conflicts(
+        session, lambda: _process_packet(session, settings, packet_id, job_id=job_id, after_chunk=after_chunk)
+    )
+
+
+def _process_packet(
+    session: Session, settings: Settings, packet_id: int, *, job_id: int | None, after_chunk: AfterChunk | None
+) -> Outcome:
     packet = _lock_packet(session, packet_id)
     started = utcnow()
     if packet.status in FINAL:  # a worker that died after the commit, or the call applied it at once
