@@ -87,6 +87,13 @@ ROWS: list[Row] = [
         note="consumer systems granted the contract and the system administrator",
     ),
     Row(
+        contract="ChangeFeed",
+        operation="GetChangePacket",
+        params=lambda region, caller: {"SinceVersion": 0, "PageSize": 10},
+        expect={"admin": OK, "epgu": OK},
+        note="the same page as the SMEV ChangePacket: the same callers as GetChanges",
+    ),
+    Row(
         contract="Intake",
         operation="SubmitPacket",
         params=lambda region, caller: {"PacketXml": b'<Packet xmlns="urn://kontingent-region.ru/packet/1.0.0"/>'},

@@ -153,7 +153,18 @@ def build_change_packet(session: Session, since: int, limit: int) -> bytes:
 
 
 def changes_for_call(call: CallContext, since: int, limit: int) -> ChangePage:
-    """The ChangeFeed contract: a consumer system granted it, or the system administrator."""
+    """The ChangeFeed contract's ``GetChanges``: a consumer system granted it, or the system administrator."""
+    _check_reader(call)
+    return get_changes(call.session, since, limit)
+
+
+def packet_for_call(call: CallContext, since: int, limit: int) -> bytes:
+    """The ChangeFeed contract's ``GetChangePacket``: the page as the ``ChangePacket`` the SMEV push sends."""
+    _check_reader(call)
+    return build_change_packet(call.session, since, limit)
+
+
+def _check_reader(call: CallContext) -> None:
     caller = caller_of(call)
     allowed = caller.role == SYSTEM_ADMIN or (
         caller.kind == "system" and caller.is_consumer and CONTRACT in caller.contracts
@@ -166,4 +177,3 @@ def changes_for_call(call: CallContext, since: int, limit: int) -> ChangePage:
             message="Лента изменений доступна только информационным системам-потребителям, которым "
             "предоставлен этот сервис",
         )
-    return get_changes(call.session, since, limit)

@@ -11,7 +11,7 @@ follows later in the feed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
@@ -127,13 +127,14 @@ def _page() -> _Page:
         .outerjoin(organization, organization.c.id == unit.c.id)
         .outerjoin(authority, authority.c.id == unit.c.id)
     )
-    enrolment_of = (
-        lambda table, classes: [  # noqa: E731
+
+    def enrolment_of(table: Any, classes: Any) -> list[tuple[str, Any]]:
+        return [
             *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[:4]),
             ("class_name", classes.c.name),
             *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[4:]),
         ]
-    )
+
     groups: list[tuple[type, list[tuple[str, Any]]]] = [
         (Change, [(name, log.c[name]) for name in _CHANGE_COLUMNS]),
         (
@@ -177,7 +178,8 @@ def read_page(session: Session, since: int, limit: int) -> list[Change]:
 def _snapshot(page: _Page, row: Sequence[Any]) -> Snapshot | None:
     if (student := page.student.values(row)) is not None:
         current = page.current_enrolment.values(row)
-        return StudentSnapshot(*student, EnrolmentSnapshot(*current) if current is not None else None)
+        make_student: Callable[..., StudentSnapshot] = StudentSnapshot  # the row's fields, then the enrolment
+        return make_student(*student, EnrolmentSnapshot(*current) if current is not None else None)
     if (enrolment := page.enrolment.values(row)) is not None:
         return EnrolmentSnapshot(*enrolment)
     if (unit := page.unit.values(row)) is not None:
