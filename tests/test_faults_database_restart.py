@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,12 +19,14 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from lxml import etree
 from sqlalchemy import func, select
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
 from db.engine import make_engine, make_session_factory
 from db.models import Job, LoadJournal, Packet, Person, Student
+from db.models.exchange import SmevMessage
 from kontingent_ws.security.caller import SYSTEM_ADMIN
 from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
@@ -33,6 +36,10 @@ from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_data
 from tests.intakekit import enrolment, make_world, packet_xml, settings_for, signed, snils, student
 from tests.live import LiveServer, zeep_client
 from tests.pgproxy import TcpProxy, proxied, terminate_backends
+from tests.smevdouble import SCHEMAS_DIR, SmevDouble
+from tests.test_faults_kills import answers_delivered
+from tests.test_smev_restart import double, signers  # noqa: F401 (fixtures)
+from tests.test_smev_restart import environment as smev_environment  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.live
 
@@ -192,3 +199,57 @@ def test_a_worker_mid_packet_rides_out_the_outage_and_applies_the_packet_once(
         assert "1 held job(s) queued again" in worker_log
     finally:
         engine.dispose()
+
+
+SMEV_REQUESTS = 30
+SMEV_QUERY = etree.QName("urn://kontingent-region/test/smev-restart/1.0", "AnyQuery")
+
+
+@pytest.mark.skipif(not SCHEMAS_DIR.is_dir(), reason="official SMEV 3 1.1 schemas are not present")
+def test_the_smev_participant_waits_out_the_outage_and_answers_every_request_once(
+    db_url: str, proxy: TcpProxy, tmp_path: Path,
+    double: SmevDouble,  # noqa: F811
+    smev_environment: dict[str, str],  # noqa: F811
+    signers: dict[str, object],  # noqa: F811
+) -> None:
+    sent = [double.enqueue_request(sender=signers["EPGU"], content=etree.Element(SMEV_QUERY.text))  # type: ignore[arg-type]
+            for _ in range(SMEV_REQUESTS)]
+    env = {**smev_environment, "KONTINGENT_DATABASE_URL": proxy.url_for(db_url), "KONTINGENT_SMEV_POLL_SECONDS": "0.2"}
+    log = tmp_path / "smev.log"
+    with log.open("wb") as out:
+        participant = subprocess.Popen([sys.executable, "-m", "kontingent_ws.cli", "smev", "--role", "provider"],
+                                       env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def text_of_log() -> str:
+        return log.read_text(encoding="utf-8", errors="replace")
+
+    try:
+        deadline = time.monotonic() + 60
+        while not answers_delivered(double):
+            assert participant.poll() is None and time.monotonic() < deadline, text_of_log()[-3000:]
+            time.sleep(0.02)
+        go_down(proxy, db_url)
+        while "database unavailable" not in text_of_log():
+            assert participant.poll() is None and time.monotonic() < deadline, text_of_log()[-3000:]
+            time.sleep(0.1)
+        answered_while_down = len(answers_delivered(double))
+        proxy.up()
+        deadline = time.monotonic() + 60
+        while len(answers_delivered(double)) < SMEV_REQUESTS:
+            assert participant.poll() is None and time.monotonic() < deadline, text_of_log()[-3000:]
+            time.sleep(0.1)
+    finally:
+        participant.send_signal(signal.SIGTERM)
+        participant.wait(timeout=30)
+
+    delivered = answers_delivered(double)
+    assert answered_while_down < SMEV_REQUESTS  # the outage came while requests were waiting
+    assert delivered == dict.fromkeys(sent, 1)  # each answered, once
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            stored = dict(session.execute(select(SmevMessage.message_id, SmevMessage.status)).tuples().all())
+    finally:
+        engine.dispose()
+    assert stored == dict.fromkeys(sent, "answered")
+    assert double.problems == []

@@ -209,15 +209,21 @@ def test_a_participant_killed_at_random_moments_answers_every_request_exactly_on
         engine.dispose()
 
 
+def answers_delivered(smev: SmevDouble) -> dict[str, int]:
+    """Request MessageID → how many answers SMEV took and queued for the requester (EPGU)."""
+    delivered: dict[str, int] = {}
+    with smev.lock:
+        for queued in smev.state.responses.get("EPGU", []):
+            original = queued.message.findtext(types("OriginalMessageId")) or ""
+            delivered[original] = delivered.get(original, 0) + 1
+    return delivered
+
+
 def _check_answers(double: SmevDouble, engine: Engine, sent: list[str], *, finished: bool) -> int:  # noqa: F811
     """SMEV passed on at most one answer per request (exactly one at the end); the participant holds
     one row per request it took, none answered without SMEV having its answer. Returns how many
     requests SMEV has an answer to."""
-    delivered: dict[str, int] = {}
-    with double.lock:
-        for queued in double.state.responses.get("EPGU", []):
-            original = queued.message.findtext(types("OriginalMessageId")) or ""
-            delivered[original] = delivered.get(original, 0) + 1
+    delivered = answers_delivered(double)
     assert all(count == 1 for count in delivered.values()), delivered
     with make_session_factory(engine)() as session:
         rows = session.execute(select(SmevMessage.message_id, SmevMessage.status)).tuples().all()
