@@ -99,7 +99,7 @@ def _page() -> _Page:
     own = Enrolment.__table__.alias("own_enrolment")  # the enrolment a change names
     current = Enrolment.__table__.alias("current_enrolment")  # a changed student's current enrolment
     candidate = Enrolment.__table__.alias("candidate")
-    own_class, current_class = ClassGroup.__table__.alias("own_class"), ClassGroup.__table__.alias("current_class")
+    classes = ClassGroup.__table__
     upsert_of = lambda entity: and_(log.c.entity == entity, log.c.operation == UPSERT)  # noqa: E731
     current_id = (
         select(candidate.c.id)
@@ -113,9 +113,7 @@ def _page() -> _Page:
         log.outerjoin(student, and_(upsert_of(STUDENT), student.c.id == log.c.entity_id))
         .outerjoin(person, person.c.id == student.c.id)
         .outerjoin(current, current.c.id == current_id)
-        .outerjoin(current_class, current_class.c.id == current.c.class_group_id)
         .outerjoin(own, and_(upsert_of(ENROLMENT), own.c.id == log.c.entity_id))
-        .outerjoin(own_class, own_class.c.id == own.c.class_group_id)
         .outerjoin(
             unit,
             and_(
@@ -124,14 +122,17 @@ def _page() -> _Page:
                 unit.c.kind == log.c.entity,  # an organization or an authority: the node kinds are those
             ),
         )
-        .outerjoin(organization, organization.c.id == unit.c.id)
-        .outerjoin(authority, authority.c.id == unit.c.id)
     )
 
-    def enrolment_of(table: Any, classes: Any) -> list[tuple[str, Any]]:
+    def looked_up(column: Any, key: Any, by: Any) -> Any:
+        """``column`` of the row whose ``key`` equals ``by`` (a correlated lookup: planning a page
+        grows with every joined table, a scalar lookup adds nothing to it)."""
+        return select(column).where(key == by).scalar_subquery()
+
+    def enrolment_of(table: Any) -> list[tuple[str, Any]]:
         return [
             *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[:4]),
-            ("class_name", classes.c.name),
+            ("class_name", looked_up(classes.c.name, classes.c.id, table.c.class_group_id)),
             *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[4:]),
         ]
 
@@ -145,14 +146,14 @@ def _page() -> _Page:
                 ("status_code", student.c.status_code),
             ],
         ),
-        (EnrolmentSnapshot, enrolment_of(current, current_class)),
-        (EnrolmentSnapshot, enrolment_of(own, own_class)),
+        (EnrolmentSnapshot, enrolment_of(current)),
+        (EnrolmentSnapshot, enrolment_of(own)),
         (
             OrgUnitSnapshot,
             [
                 *((name, unit.c[name]) for name in _UNIT_COLUMNS),
-                ("type_code", organization.c.type_code),
-                ("level", authority.c.level),
+                ("type_code", looked_up(organization.c.type_code, organization.c.id, unit.c.id)),
+                ("level", looked_up(authority.c.level, authority.c.id, unit.c.id)),
             ],
         ),
     ]
