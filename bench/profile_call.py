@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_registries import scenarios
 
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine
 from kontingent_ws.app import make_app
 from kontingent_ws.settings import Settings
 
@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> None:
 
     engine = make_engine(args.url, hide_parameters=True)
     statements = [0]
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
-    app = make_app(Settings(database_url=args.url, auth_enabled=False), session_factory=make_session_factory(engine))
+    event.listen(Engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    app = make_app(Settings(database_url=args.url, auth_enabled=False))  # its own engines, as under gunicorn
     for scenario in scenarios(engine, random.Random(1)):
         if args.scenario not in scenario.name:
             continue

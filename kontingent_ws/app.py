@@ -23,7 +23,7 @@ from spyne import Application
 from spyne import const as spyne_const
 
 from adapters.safexml import parse_bytes
-from db.engine import make_engine, make_session_factory
+from db.engine import is_sqlite, make_engine, make_session_factory
 from kontingent_ws.call import REQUEST_ID_KEY, Authenticator, CallLifecycle, RefuseEveryCall, SessionFactory
 from kontingent_ws.health import probe
 from kontingent_ws.metrics import render
@@ -34,6 +34,15 @@ from kontingent_ws.soap import AnswerSoap11, HardenedSoap11, HardenedWsgiApplica
 # Spyne forces a full gc.collect() after a call at most once a second per process; on a large heap that
 # costs about half a second each time. CPython's generational collector is enough.
 spyne_const.MIN_GC_INTERVAL = float("inf")
+
+READ_CONTRACTS = frozenset({"Students", "Organizations", "Authorities", "EpguPerformance"})
+"""Contracts whose calls change nothing but the audit log (reads of personal data are audited).
+
+On PostgreSQL their sessions come from a second engine whose connections commit with
+``synchronous_commit=off``: the answer does not wait for the WAL flush of its audit records
+(under load a flush costs milliseconds, as much as the rest of the call). A crash of the database
+server may lose the audit records of the last moments' reads (at most three ``wal_writer_delay``,
+0.6 s by default); it never loses data nor leaves a half-written transaction."""
 
 DEFAULT_AUTHENTICATOR_MODULE = "kontingent_ws.security.authenticate"
 """Module whose ``default_authenticator`` is used when ``make_app`` is given none."""
@@ -218,8 +227,20 @@ def make_app(
     """Build the WSGI application serving ``contracts`` (all of the registry by default)."""
     settings = settings or Settings.from_env()
     quiet_spyne_logging()
-    if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url, hide_parameters=True))
+    if session_factory is not None:
+        read_session_factory = session_factory
+    else:
+        session_factory = read_session_factory = make_session_factory(
+            make_engine(settings.database_url, hide_parameters=True)
+        )
+        if not is_sqlite(settings.database_url):
+            read_session_factory = make_session_factory(
+                make_engine(
+                    settings.database_url,
+                    hide_parameters=True,
+                    connect_args={"options": "-c synchronous_commit=off"},
+                )
+            )
     active_authenticator = resolve_authenticator(settings, authenticator)
     endpoints = {}
     for contract in contracts:
@@ -227,7 +248,7 @@ def make_app(
             contract=contract,
             contracts=contracts,
             settings=settings,
-            session_factory=session_factory,
+            session_factory=read_session_factory if contract.name in READ_CONTRACTS else session_factory,
             authenticator=active_authenticator,
         )
         endpoints[contract.path] = _mount(contract, lifecycle, settings)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 
 from db.classifiers import (
     COMPENSATING_PROFILE,
@@ -29,6 +29,7 @@ from db.classifiers import (
 )
 from db.dates import as_utc
 from db.models import (
+    Address,
     AppUser,
     BaseSubject,
     Branch,
@@ -44,6 +45,9 @@ from db.models import (
     Student,
 )
 from kontingent_ws.call import CallContext
+from kontingent_ws.errors import NotFound
+from kontingent_ws.security.permissions import VIEW_REGISTRIES, require
+from kontingent_ws.security.scope import caller_of
 from kontingent_ws.usecases.organizations import ensure_organization
 from kontingent_ws.usecases.paging import label
 
@@ -194,20 +198,96 @@ class AreaView:
     programme_kind_name: str | None
 
 
-def get_organization_portfolio(call: CallContext, *, organization_id: int) -> OrganizationPortfolio:
-    ensure_organization(call, organization_id)
-    parent = aliased(OrgUnit)
-    org, municipality_name, parent_name = call.session.execute(
-        select(Organization, Municipality.name, parent.short_name)
-        .outerjoin(Municipality, Municipality.id == Organization.municipality_id)
-        .outerjoin(parent, parent.id == Organization.parent_id)
-        .options(
-            selectinload(Organization.legal_address),
-            selectinload(Organization.actual_address),
-            selectinload(Organization.branches).selectinload(Branch.address),
+# A card's statements are built once: Core selects of plain columns with bound parameters (building
+# and compiling ORM selects with eager loads per call cost more CPU than PostgreSQL spends answering).
+_unit, _organization, _municipality = OrgUnit.__table__, Organization.__table__, Municipality.__table__
+_parent, _legal, _actual = OrgUnit.__table__.alias("parent_unit"), Address.__table__.alias("legal"), \
+    Address.__table__.alias("actual")  # fmt: skip
+_branch, _branch_address, _student, _class = Branch.__table__, Address.__table__.alias("branch_address"), \
+    Student.__table__, ClassGroup.__table__  # fmt: skip
+_journal, _system, _user = LoadJournal.__table__, InfoSystem.__table__, AppUser.__table__
+
+
+def unit_card(*extra: ColumnElement[Any], joined: Any = None) -> Select[Any]:
+    """One row of an org unit's card by ``:unit_id``: its names, requisites and contacts with the
+    municipality, the parent's short name and both addresses, plus ``extra`` columns of ``joined``
+    (a table inner-joined on the unit's id, which also decides the kind of unit)."""
+    source = _unit if joined is None else _unit.join(joined, joined.c.id == _unit.c.id)
+    return (
+        select(
+            _unit.c.id, _unit.c.full_name, _unit.c.short_name, _unit.c.head_name, _unit.c.parent_id,
+            _unit.c.municipality_id, _unit.c.status_code, _unit.c.inn, _unit.c.kpp, _unit.c.ogrn, _unit.c.okpo,
+            _unit.c.oktmo, _unit.c.okopf_code, _unit.c.okfs_code, _unit.c.phone, _unit.c.fax, _unit.c.email,
+            _unit.c.website, _municipality.c.name.label("municipality_name"),
+            _parent.c.short_name.label("parent_name"), _legal.c.full_text.label("legal_address"),
+            _actual.c.full_text.label("actual_address"), *extra,
         )
-        .where(Organization.id == organization_id)
-    ).one()
+        .select_from(
+            source.outerjoin(_municipality, _municipality.c.id == _unit.c.municipality_id)
+            .outerjoin(_parent, _parent.c.id == _unit.c.parent_id)
+            .outerjoin(_legal, _legal.c.id == _unit.c.legal_address_id)
+            .outerjoin(_actual, _actual.c.id == _unit.c.actual_address_id)
+        )
+        .where(_unit.c.id == bindparam("unit_id"))
+    )  # fmt: skip
+
+
+BRANCHES = (
+    select(
+        _branch.c.id, _branch.c.full_name, _branch.c.short_name, _branch.c.kpp, _branch.c.phone, _branch.c.email,
+        _branch.c.status_code, _branch_address.c.full_text,
+    )
+    .select_from(_branch.outerjoin(_branch_address, _branch_address.c.id == _branch.c.address_id))
+    .where(_branch.c.organization_id == bindparam("unit_id"))
+    .order_by(_branch.c.id)
+)  # fmt: skip
+STUDENT_GROUPS = (
+    select(_student.c.education_level_code, _student.c.education_form_code, func.count())
+    .where(_student.c.current_organization_id == bindparam("unit_id"), _student.c.status_code == STUDYING)
+    .group_by(_student.c.education_level_code, _student.c.education_form_code)
+    .order_by(_student.c.education_level_code, _student.c.education_form_code)
+)  # fmt: skip
+_latest_class = ClassGroup.__table__.alias("latest_class")
+_latest_year = (
+    select(func.max(_latest_class.c.school_year))
+    .where(_latest_class.c.organization_id == _unit.c.id)
+    .correlate(_unit)
+    .scalar_subquery()
+)
+ORGANIZATION_CARD = unit_card(
+    _organization.c.type_code, _organization.c.activity_kind_code, _organization.c.founded_on,
+    _organization.c.license_number, _organization.c.license_date, _organization.c.accreditation_number,
+    _latest_year.label("school_year"),
+    select(func.count(_class.c.id))
+    .where(_class.c.organization_id == _unit.c.id, _class.c.school_year == _latest_year)
+    .scalar_subquery()
+    .label("class_count"),
+    joined=_organization,
+)  # fmt: skip
+"""An organization's card with the latest school year having classes and their count, one statement."""
+LAST_LOAD = (
+    select(_journal.c.started_at, _journal.c.finished_at, _journal.c.status, _system.c.mnemonic, _system.c.name,
+           _user.c.login, _user.c.full_name)
+    .select_from(
+        _journal.outerjoin(_system, _system.c.id == _journal.c.system_id).outerjoin(
+            _user, _user.c.id == _journal.c.user_id
+        )
+    )
+    .where(_journal.c.organization_id == bindparam("unit_id"))
+    .order_by(_journal.c.started_at.desc(), _journal.c.id.desc())
+    .limit(1)
+)
+
+
+def get_organization_portfolio(call: CallContext, *, organization_id: int) -> OrganizationPortfolio:
+    caller = caller_of(call)
+    require(caller, VIEW_REGISTRIES)
+    if not caller.sees_region:
+        ensure_organization(call, organization_id)
+    parameters = {"unit_id": organization_id}
+    org = call.session.execute(ORGANIZATION_CARD, parameters).first()
+    if org is None:
+        raise NotFound(f"Организация с идентификатором {organization_id} не найдена", field="OrganizationId")
     groups = [
         StudentGroupCount(
             education_level=level,
@@ -216,14 +296,8 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
             education_form_name=label(EDUCATION_FORM, form),
             count=count,
         )
-        for level, form, count in call.session.execute(
-            select(Student.education_level_code, Student.education_form_code, func.count())
-            .where(Student.current_organization_id == organization_id, Student.status_code == STUDYING)
-            .group_by(Student.education_level_code, Student.education_form_code)
-            .order_by(Student.education_level_code, Student.education_form_code)
-        ).tuples()
+        for level, form, count in call.session.execute(STUDENT_GROUPS, parameters)
     ]
-    school_year, class_count = _class_count(call, organization_id)
     return OrganizationPortfolio(
         id=org.id,
         full_name=org.full_name,
@@ -240,88 +314,72 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
         accreditation_number=org.accreditation_number,
         head_name=org.head_name,
         parent_id=org.parent_id,
-        parent_name=parent_name,
+        parent_name=org.parent_name,
         municipality_id=org.municipality_id,
-        municipality_name=municipality_name,
+        municipality_name=org.municipality_name,
         requisites=requisites_of(org),
         contacts=contacts_of(org),
         branches=[
             BranchView(
-                id=b.id,
-                full_name=b.full_name,
-                short_name=b.short_name,
-                kpp=b.kpp,
-                phone=b.phone,
-                email=b.email,
-                status=b.status_code,
-                status_name=label(ORG_STATUS, b.status_code),
-                address=b.address.full_text if b.address else None,
+                id=branch_id,
+                full_name=full_name,
+                short_name=short_name,
+                kpp=kpp,
+                phone=phone,
+                email=email,
+                status=status,
+                status_name=label(ORG_STATUS, status),
+                address=address,
             )
-            for b in org.branches
+            for branch_id, full_name, short_name, kpp, phone, email, status, address in call.session.execute(
+                BRANCHES, parameters
+            )
         ],
         students=groups,
         student_total=sum(group.count for group in groups),
-        class_count=class_count,
-        school_year=school_year,
-        last_load=_last_load(call, organization_id),
+        class_count=int(org.class_count or 0),
+        school_year=org.school_year,
+        last_load=_last_load(call, parameters),
     )
 
 
-def requisites_of(unit: OrgUnit) -> Requisites:
+def requisites_of(card: Row[Any]) -> Requisites:
+    """The requisites of a :func:`unit_card` row."""
     return Requisites(
-        inn=unit.inn,
-        kpp=unit.kpp,
-        ogrn=unit.ogrn,
-        okpo=unit.okpo,
-        oktmo=unit.oktmo,
-        okopf=unit.okopf_code,
-        okopf_name=label(OKOPF, unit.okopf_code),
-        okfs=unit.okfs_code,
-        okfs_name=label(OKFS, unit.okfs_code),
+        inn=card.inn,
+        kpp=card.kpp,
+        ogrn=card.ogrn,
+        okpo=card.okpo,
+        oktmo=card.oktmo,
+        okopf=card.okopf_code,
+        okopf_name=label(OKOPF, card.okopf_code),
+        okfs=card.okfs_code,
+        okfs_name=label(OKFS, card.okfs_code),
     )
 
 
-def contacts_of(unit: OrgUnit) -> Contacts:
-    """Contacts with addresses: the caller must have loaded both address relationships."""
+def contacts_of(card: Row[Any]) -> Contacts:
+    """The contacts of a :func:`unit_card` row."""
     return Contacts(
-        phone=unit.phone,
-        fax=unit.fax,
-        email=unit.email,
-        website=unit.website,
-        legal_address=unit.legal_address.full_text if unit.legal_address else None,
-        actual_address=unit.actual_address.full_text if unit.actual_address else None,
+        phone=card.phone,
+        fax=card.fax,
+        email=card.email,
+        website=card.website,
+        legal_address=card.legal_address,
+        actual_address=card.actual_address,
     )
 
 
-def _class_count(call: CallContext, organization_id: int) -> tuple[int | None, int]:
-    latest = (
-        select(func.max(ClassGroup.school_year)).where(ClassGroup.organization_id == organization_id).scalar_subquery()
-    )
-    school_year, count = call.session.execute(
-        select(func.max(ClassGroup.school_year), func.count(ClassGroup.id)).where(
-            ClassGroup.organization_id == organization_id, ClassGroup.school_year == latest
-        )
-    ).one()
-    return school_year, int(count)
-
-
-def _last_load(call: CallContext, organization_id: int) -> LastLoad | None:
-    found = call.session.execute(
-        select(LoadJournal, InfoSystem.mnemonic, InfoSystem.name, AppUser.login, AppUser.full_name)
-        .outerjoin(InfoSystem, InfoSystem.id == LoadJournal.system_id)
-        .outerjoin(AppUser, AppUser.id == LoadJournal.user_id)
-        .where(LoadJournal.organization_id == organization_id)
-        .order_by(LoadJournal.started_at.desc(), LoadJournal.id.desc())
-        .limit(1)
-    ).first()
+def _last_load(call: CallContext, parameters: dict[str, Any]) -> LastLoad | None:
+    found = call.session.execute(LAST_LOAD, parameters).first()
     if found is None:
         return None
-    entry, mnemonic, system_name, login, user_name = found
+    started_at, finished_at, status, mnemonic, system_name, login, user_name = found
     return LastLoad(
-        at=as_utc(entry.finished_at or entry.started_at),
+        at=as_utc(finished_at or started_at),
         provider=mnemonic or login or "—",
         provider_name=system_name or user_name,
-        status=entry.status,
+        status=status,
     )
 
 

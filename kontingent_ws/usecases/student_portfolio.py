@@ -13,9 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, select
 
 from adapters.identifiers import format_snils
 from db.classifiers import (
@@ -42,8 +42,10 @@ from db.models import (
     Student,
 )
 from kontingent_ws.call import CallContext
+from kontingent_ws.errors import NotFound
 from kontingent_ws.security import audit
 from kontingent_ws.security.caller import SYSTEM_ADMIN, Caller
+from kontingent_ws.security.permissions import VIEW_REGISTRIES, require
 from kontingent_ws.security.scope import caller_of
 from kontingent_ws.usecases.paging import label
 from kontingent_ws.usecases.students import ensure_student_visible
@@ -154,101 +156,160 @@ def may_see_health(caller: Caller, current_organization_id: int | None) -> bool:
     return caller.kind == "user" and current_organization_id is not None and caller.unit_id == current_organization_id
 
 
+# The statements of a portfolio are built once: Core selects of plain columns with bound parameters
+# (building and compiling an ORM select per call cost more CPU than PostgreSQL spends answering it).
+_person, _student, _unit, _class = Person.__table__, Student.__table__, OrgUnit.__table__, ClassGroup.__table__
+_representative, _document = LegalRepresentative.__table__, IdentityDocument.__table__
+_person_address, _address, _education = PersonAddress.__table__, Address.__table__, EducationDocument.__table__
+
+_PERSON_COLUMNS = (
+    _person.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name, _person.c.birth_date,
+    _person.c.birth_place, _person.c.sex, _person.c.citizenship_code, _person.c.snils, _person.c.inn,
+    _person.c.phone, _person.c.email,
+)  # fmt: skip
+_PERSON_WIDTH = len(_PERSON_COLUMNS)
+
+STUDENT_ROW = (
+    select(
+        *_PERSON_COLUMNS, _student.c.status_code, _student.c.current_organization_id, _unit.c.short_name,
+        _student.c.current_class_group_id, _class.c.name, _student.c.education_level_code,
+        _student.c.education_form_code, _student.c.health_group_code, _student.c.disability_group_code,
+        _student.c.has_special_needs,
+    )
+    .select_from(
+        _student.join(_person, _person.c.id == _student.c.id)
+        .outerjoin(_unit, _unit.c.id == _student.c.current_organization_id)
+        .outerjoin(_class, _class.c.id == _student.c.current_class_group_id)
+    )
+    .where(_student.c.id == bindparam("student_id"))
+)  # fmt: skip
+REPRESENTATIVES = (
+    select(
+        _representative.c.kind_code, _representative.c.authority_document, _representative.c.valid_from,
+        _representative.c.valid_to, _representative.c.is_primary_contact, *_PERSON_COLUMNS,
+    )
+    .select_from(_representative.join(_person, _person.c.id == _representative.c.person_id))
+    .where(_representative.c.student_id == bindparam("student_id"))
+    .order_by(_representative.c.is_primary_contact.desc(), _representative.c.id)
+)  # fmt: skip
+DOCUMENTS = (
+    select(
+        _document.c.person_id, _document.c.doc_type_code, _document.c.series, _document.c.number,
+        _document.c.issued_on, _document.c.issued_by, _document.c.is_primary,
+    )
+    .where(_document.c.person_id.in_(bindparam("person_ids", expanding=True)))
+    .order_by(_document.c.is_primary.desc(), _document.c.id)
+)  # fmt: skip
+ADDRESSES = (
+    select(
+        _person_address.c.person_id, _person_address.c.kind_code, _address.c.full_text, _address.c.postal_code,
+        _address.c.oktmo, _address.c.fias_guid,
+    )
+    .select_from(_person_address.join(_address, _address.c.id == _person_address.c.address_id))
+    .where(_person_address.c.person_id.in_(bindparam("person_ids", expanding=True)))
+    .order_by(_person_address.c.kind_code, _person_address.c.id)
+)  # fmt: skip
+EDUCATION_DOCUMENTS = (
+    select(
+        _education.c.doc_type_code, _education.c.series, _education.c.number, _education.c.issued_on,
+        _education.c.organization_id, _education.c.issuer_name, _education.c.with_honours,
+    )
+    .where(_education.c.student_id == bindparam("student_id"))
+    .order_by(_education.c.issued_on, _education.c.id)
+)  # fmt: skip
+
+
 def get_student_portfolio(call: CallContext, *, student_id: int) -> StudentPortfolio:
     """The portfolio of a visible student; audits a read of the student and each representative."""
-    ensure_student_visible(call, student_id, object_type=PORTFOLIO_OBJECT)
-    organization = aliased(OrgUnit)
-    student, organization_name, class_name = call.session.execute(
-        select(Student, organization.short_name, ClassGroup.name)  # the person comes joined with the student
-        .outerjoin(organization, organization.id == Student.current_organization_id)
-        .outerjoin(ClassGroup, ClassGroup.id == Student.current_class_group_id)
-        .where(Student.id == student_id)
-    ).one()
-    representatives = call.session.execute(
-        select(LegalRepresentative, Person)
-        .join(Person, Person.id == LegalRepresentative.person_id)
-        .where(LegalRepresentative.student_id == student_id)
-        .order_by(LegalRepresentative.is_primary_contact.desc(), LegalRepresentative.id)
-    ).all()
-    person = student.person
-    person_ids = [person.id, *(rep_person.id for _, rep_person in representatives)]
+    caller = caller_of(call)
+    if not caller.sees_region:
+        ensure_student_visible(call, student_id, object_type=PORTFOLIO_OBJECT)
+    require(caller, VIEW_REGISTRIES)
+    session = call.session
+    found = session.execute(STUDENT_ROW, {"student_id": student_id}).first()
+    if found is None:
+        raise NotFound(f"Обучающийся с идентификатором {student_id} не найден", field="StudentId")
+    person = found[:_PERSON_WIDTH]
+    (status, organization_id, organization_name, class_group_id, class_name, level, form, health_group,
+     disability_group, special_needs) = found[_PERSON_WIDTH:]  # fmt: skip
+    representatives = session.execute(REPRESENTATIVES, {"student_id": student_id}).all()
+    person_ids = [student_id, *(row[5] for row in representatives)]
     documents = _documents(call, person_ids)
     addresses = _addresses(call, person_ids)
 
-    def view(someone: Person) -> PersonView:
-        return _person_view(someone, documents[someone.id], addresses[someone.id])
+    def view(row: Sequence[Any]) -> PersonView:
+        return _person_view(row, documents[row[0]], addresses[row[0]])
 
-    education_documents = call.session.scalars(
-        select(EducationDocument)
-        .where(EducationDocument.student_id == student_id)
-        .order_by(EducationDocument.issued_on, EducationDocument.id)
-    ).all()
+    education_documents = session.execute(EDUCATION_DOCUMENTS, {"student_id": student_id}).all()
     health = None
-    if may_see_health(caller_of(call), student.current_organization_id):
+    if may_see_health(caller, organization_id):
         health = HealthView(
-            health_group=student.health_group_code,
-            health_group_name=label(HEALTH_GROUP, student.health_group_code),
-            disability_group=student.disability_group_code,
-            has_special_needs=student.has_special_needs,
+            health_group=health_group,
+            health_group_name=label(HEALTH_GROUP, health_group),
+            disability_group=disability_group,
+            has_special_needs=bool(special_needs),
         )
     audit.record_reads(call, person_ids, object_type=PORTFOLIO_OBJECT, details=f"student={student_id}")
     return StudentPortfolio(
         person=view(person),
-        status=student.status_code,
-        status_name=label(ENROLMENT_STATUS, student.status_code),
-        organization_id=student.current_organization_id,
+        status=status,
+        status_name=label(ENROLMENT_STATUS, status),
+        organization_id=organization_id,
         organization_name=organization_name,
-        class_group_id=student.current_class_group_id,
+        class_group_id=class_group_id,
         class_name=class_name,
-        education_level=student.education_level_code,
-        education_level_name=label(EDUCATION_LEVEL, student.education_level_code),
-        education_form=student.education_form_code,
-        education_form_name=label(EDUCATION_FORM, student.education_form_code),
+        education_level=level,
+        education_level_name=label(EDUCATION_LEVEL, level),
+        education_form=form,
+        education_form_name=label(EDUCATION_FORM, form),
         health=health,
         representatives=[
             RepresentativeView(
-                kind_code=rep.kind_code,
-                kind_name=label(REPRESENTATIVE_KIND, rep.kind_code),
-                authority_document=rep.authority_document,
-                valid_from=rep.valid_from,
-                valid_to=rep.valid_to,
-                is_primary_contact=rep.is_primary_contact,
-                person=view(rep_person),
+                kind_code=kind,
+                kind_name=label(REPRESENTATIVE_KIND, kind),
+                authority_document=authority_document,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                is_primary_contact=bool(primary),
+                person=view(row[5:]),
             )
-            for rep, rep_person in representatives
+            for row in representatives
+            for kind, authority_document, valid_from, valid_to, primary in (row[:5],)
         ],
         education_documents=[
             EducationDocumentView(
-                type_code=doc.doc_type_code,
-                type_name=label(EDUCATION_DOCUMENT_TYPE, doc.doc_type_code),
-                series=doc.series,
-                number=doc.number,
-                issued_on=doc.issued_on,
-                organization_id=doc.organization_id,
-                issuer_name=doc.issuer_name,
-                with_honours=doc.with_honours,
+                type_code=type_code,
+                type_name=label(EDUCATION_DOCUMENT_TYPE, type_code),
+                series=series,
+                number=number,
+                issued_on=issued_on,
+                organization_id=issuer_id,
+                issuer_name=issuer_name,
+                with_honours=bool(honours),
             )
-            for doc in education_documents
+            for type_code, series, number, issued_on, issuer_id, issuer_name, honours in education_documents
         ],
     )
 
 
-def _person_view(person: Person, documents: list[DocumentView], addresses: list[AddressView]) -> PersonView:
+def _person_view(row: Sequence[Any], documents: list[DocumentView], addresses: list[AddressView]) -> PersonView:
+    (person_id, last_name, first_name, middle_name, birth_date, birth_place, sex, citizenship, snils, inn, phone,
+     email) = row  # fmt: skip
     return PersonView(
-        id=person.id,
-        last_name=person.last_name,
-        first_name=person.first_name,
-        middle_name=person.middle_name,
-        birth_date=person.birth_date,
-        birth_place=person.birth_place,
-        sex=person.sex,
-        sex_name=label(SEX, person.sex),
-        citizenship=person.citizenship_code,
-        citizenship_name=label(CITIZENSHIP, person.citizenship_code),
-        snils=format_snils(person.snils) if person.snils else None,
-        inn=person.inn,
-        phone=person.phone,
-        email=person.email,
+        id=person_id,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        birth_date=birth_date,
+        birth_place=birth_place,
+        sex=sex,
+        sex_name=label(SEX, sex),
+        citizenship=citizenship,
+        citizenship_name=label(CITIZENSHIP, citizenship),
+        snils=format_snils(snils) if snils else None,
+        inn=inn,
+        phone=phone,
+        email=email,
         documents=documents,
         addresses=addresses,
     )
@@ -256,20 +317,18 @@ def _person_view(person: Person, documents: list[DocumentView], addresses: list[
 
 def _documents(call: CallContext, person_ids: Sequence[int]) -> defaultdict[int, list[DocumentView]]:
     found: defaultdict[int, list[DocumentView]] = defaultdict(list)
-    for doc in call.session.scalars(
-        select(IdentityDocument)
-        .where(IdentityDocument.person_id.in_(person_ids))
-        .order_by(IdentityDocument.is_primary.desc(), IdentityDocument.id)
+    for person_id, type_code, series, number, issued_on, issued_by, primary in call.session.execute(
+        DOCUMENTS, {"person_ids": list(person_ids)}
     ):
-        found[doc.person_id].append(
+        found[person_id].append(
             DocumentView(
-                type_code=doc.doc_type_code,
-                type_name=label(IDENTITY_DOCUMENT_TYPE, doc.doc_type_code),
-                series=doc.series,
-                number=doc.number,
-                issued_on=doc.issued_on,
-                issued_by=doc.issued_by,
-                is_primary=doc.is_primary,
+                type_code=type_code,
+                type_name=label(IDENTITY_DOCUMENT_TYPE, type_code),
+                series=series,
+                number=number,
+                issued_on=issued_on,
+                issued_by=issued_by,
+                is_primary=bool(primary),
             )
         )
     return found
@@ -277,20 +336,17 @@ def _documents(call: CallContext, person_ids: Sequence[int]) -> defaultdict[int,
 
 def _addresses(call: CallContext, person_ids: Sequence[int]) -> defaultdict[int, list[AddressView]]:
     found: defaultdict[int, list[AddressView]] = defaultdict(list)
-    for person_id, kind, address in call.session.execute(
-        select(PersonAddress.person_id, PersonAddress.kind_code, Address)
-        .join(Address, Address.id == PersonAddress.address_id)
-        .where(PersonAddress.person_id.in_(person_ids))
-        .order_by(PersonAddress.kind_code, PersonAddress.id)
-    ).tuples():
+    for person_id, kind, full_text, postal_code, oktmo, fias_guid in call.session.execute(
+        ADDRESSES, {"person_ids": list(person_ids)}
+    ):
         found[person_id].append(
             AddressView(
                 kind_code=kind,
                 kind_name=label(ADDRESS_KIND, kind),
-                full_text=address.full_text,
-                postal_code=address.postal_code,
-                oktmo=address.oktmo,
-                fias_guid=str(address.fias_guid) if address.fias_guid else None,
+                full_text=full_text,
+                postal_code=postal_code,
+                oktmo=oktmo,
+                fias_guid=str(fias_guid) if fias_guid else None,
             )
         )
     return found
