@@ -38,9 +38,8 @@ def k85_age_date(year: int) -> dt.date:
 
 def oo1(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     on_date = oo1_snapshot(int_param(params, "year"))
-    rows = enrolled(on_date, params, scope_unit_id, SCHOOL_TYPES, class_group="inner").where(
-        ClassGroup.grade.between(GRADES.start, GRADES.stop - 1)
-    )
+    grades = (ClassGroup.grade.between(GRADES.start, GRADES.stop - 1),)
+    rows = enrolled(on_date, params, scope_unit_id, SCHOOL_TYPES, class_group="inner", class_conditions=grades)
     keys = (ClassGroup.grade,)
     classes = {int(grade): int(count) for grade, count in session.execute(count_groups(rows, keys))}
     query = count_students(rows, keys, (is_girl(), ClassGroup.is_adapted.is_(True)))

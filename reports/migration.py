@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import Subquery
 
 from db.models import Enrolment, Organization
 from reports.definition import Column
@@ -67,10 +67,10 @@ def count_if_then(first: ColumnElement[bool], then: ColumnElement[bool]) -> Colu
     return func.coalesce(func.sum(case((first, case((then, 1), else_=0)), else_=0)), 0)
 
 
-def movement_query(key: str, organizations: CTE, date_from: dt.date, date_to: dt.date) -> Subquery:
+def movement_query(key: str, organizations: Subquery, date_from: dt.date, date_to: dt.date) -> Subquery:
     """Counts of ``MOVEMENT_COLUMNS`` per value of the column ``key`` of ``organizations`` (from
     ``reports.snapshot.organizations_of``), that value as ``key``, over the enrolments entered or
-    left in the range."""
+    left in the range: counted per organization first, then summed per key."""
     entered = and_(Snapshot.entry_date >= date_from, Snapshot.entry_date <= date_to)
     left = and_(Snapshot.exit_date >= date_from, Snapshot.exit_date <= date_to)
     arrived = and_(entered, Snapshot.entry_reason_code != ENTRY_INTERNAL)
@@ -78,24 +78,33 @@ def movement_query(key: str, organizations: CTE, date_from: dt.date, date_to: dt
     arrived_transfer = and_(entered, Snapshot.entry_reason_code == ENTRY_TRANSFER)
     departed_transfer = and_(left, Snapshot.exit_reason_code == EXIT_TRANSFER)
     named_exits = (EXIT_TRANSFER, EXIT_EXPELLED, EXIT_GRADUATED, EXIT_INTERNAL, *EXIT_LEFT_REGION)
-    municipality = organizations.c.municipality_id
+    own = aliased(Organization)
+    municipality = select(own.municipality_id).where(own.id == Snapshot.organization_id).scalar_subquery()
+    counts = (
+        count_if(arrived),
+        count_if(arrived_transfer),
+        count_if_then(arrived_transfer, _neighbour_municipality(True) != municipality),
+        count_if(departed),
+        count_if(departed_transfer),
+        count_if_then(departed_transfer, _neighbour_municipality(False) != municipality),
+        count_if(and_(left, Snapshot.exit_reason_code == EXIT_GRADUATED)),
+        count_if(and_(left, Snapshot.exit_reason_code == EXIT_EXPELLED)),
+        count_if(and_(left, Snapshot.exit_reason_code.in_(EXIT_LEFT_REGION))),
+        count_if(and_(left, Snapshot.exit_reason_code.not_in(named_exits))),
+    )
+    per_organization = (
+        select(Snapshot.organization_id, *(count.label(f"count_{index}") for index, count in enumerate(counts)))
+        .where(or_(entered, left), Snapshot.organization_id.in_(select(organizations.c.id)))
+        .group_by(Snapshot.organization_id)
+        .subquery("per_organization")
+    )
     return (
         select(
             organizations.c[key].label("key"),
-            count_if(arrived),
-            count_if(arrived_transfer),
-            count_if_then(arrived_transfer, _neighbour_municipality(True) != municipality),
-            count_if(departed),
-            count_if(departed_transfer),
-            count_if_then(departed_transfer, _neighbour_municipality(False) != municipality),
-            count_if(and_(left, Snapshot.exit_reason_code == EXIT_GRADUATED)),
-            count_if(and_(left, Snapshot.exit_reason_code == EXIT_EXPELLED)),
-            count_if(and_(left, Snapshot.exit_reason_code.in_(EXIT_LEFT_REGION))),
-            count_if(and_(left, Snapshot.exit_reason_code.not_in(named_exits))),
+            *(func.sum(per_organization.c[f"count_{index}"]).label(f"count_{index}") for index in range(len(counts))),
         )
-        .select_from(Snapshot)
-        .join(organizations, organizations.c.id == Snapshot.organization_id)
-        .where(or_(entered, left))
+        .select_from(per_organization)
+        .join(organizations, organizations.c.id == per_organization.c.organization_id)
         .group_by(organizations.c[key])
         .subquery("movements")
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -25,15 +26,15 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
-    union_all,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.selectable import Subquery
 
 from db.models import ClassGroup, Enrolment, Organization, Person, ReportEnrolment
 from reports.params import ParamValue
@@ -88,17 +89,28 @@ def enrolled_on(on_date: dt.date) -> ColumnElement[bool]:
 
 def organizations_of(
     params: Mapping[str, ParamValue], scope_unit_id: int | None, default_types: tuple[str, ...] = ()
-) -> CTE:
+) -> Subquery:
     """The organizations the parameters and the scope select, with the attributes reports group by.
 
-    A materialized CTE: a thousand rows joined once, where joining ``Organization`` itself (two
-    tables, ``org_unit`` and ``organization``) would cost two hash probes per enrolment."""
+    Enrolments are filtered with ``organization_id IN (…)`` (one hash probe a row) and grouped by
+    organization first; the attributes are joined to those groups, not to every enrolment."""
     return (
         select(Organization.id, Organization.type_code, Organization.municipality_id, Organization.activity_kind_code)
         .where(*organization_filter(params, scope_unit_id, default_types))
-        .cte("organizations")
-        .prefix_with("MATERIALIZED")
+        .subquery("organizations")
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Enrolled:
+    """Which snapshot rows a report counts: those active on the date, in the selected organizations
+    (None: every one), with the class or group of each joined as ``class_join`` says."""
+
+    on_date: dt.date
+    organizations: Subquery | None = None
+    class_join: ClassJoin = None
+    class_conditions: tuple[ColumnElement[bool], ...] = ()
+    """Conditions on ``ClassGroup`` (``class_join`` must be set)."""
 
 
 def enrolled(
@@ -107,73 +119,145 @@ def enrolled(
     scope_unit_id: int | None,
     default_types: tuple[str, ...] = (),
     class_group: ClassJoin = None,
-    organizations: CTE | None = None,
-) -> Select[Any]:
-    """An empty SELECT over the rows enrolled on the date in the organizations the parameters and
-    the scope select. ``organizations`` (from :func:`organizations_of`, for a report grouping by an
-    organization attribute) is joined, or one made here when the parameters restrict organizations;
-    ``ClassGroup`` is joined when ``class_group`` says how."""
-    query = select().select_from(Snapshot).where(enrolled_on(on_date))
+    organizations: Subquery | None = None,
+    class_conditions: tuple[ColumnElement[bool], ...] = (),
+) -> Enrolled:
+    """The rows enrolled on the date in the organizations the parameters and the scope select.
+    ``organizations`` (from :func:`organizations_of`, for a report grouping by an organization
+    attribute) is used, or one made here when the parameters restrict organizations."""
     if organizations is None and organization_filter(params, scope_unit_id, default_types):
         organizations = organizations_of(params, scope_unit_id, default_types)
-    if organizations is not None:
-        query = query.join(organizations, organizations.c.id == Snapshot.organization_id)
-    if class_group is not None:
-        query = query.join(ClassGroup, ClassGroup.id == Snapshot.class_group_id, isouter=class_group == "outer")
+    return Enrolled(
+        on_date=on_date, organizations=organizations, class_join=class_group, class_conditions=class_conditions
+    )
+
+
+def _on_snapshot(expression: ColumnElement[Any] | Groupable) -> bool:
+    """Whether ``expression`` reads ``report_enrolment`` columns only (else a joined dimension)."""
+    clause = expression.__clause_element__() if isinstance(expression, InstrumentedAttribute) else expression
+    sources = clause._from_objects  # the tables, aliases or CTEs the expression reads
+    return bool(sources) and all(source is Snapshot.__table__ for source in sources)
+
+
+def _first_level(enrolled: Enrolled, row_keys: Sequence[Groupable], *columns: Any) -> tuple[Select[Any], list[Any]]:
+    """The SELECT of the rows of ``enrolled`` grouped by their organization and class (when the
+    report needs them) and ``row_keys``; returns it and the grouping columns."""
+    grouping: list[Any] = []
+    if enrolled.organizations is not None:
+        grouping.append(Snapshot.organization_id.label("organization_id"))
+    if enrolled.class_join is not None:
+        grouping.append(Snapshot.class_group_id.label("class_group_id"))
+    grouping += [key.label(f"row_key_{index}") for index, key in enumerate(row_keys)]
+    query = select(*grouping, *columns).where(enrolled_on(enrolled.on_date))
+    if enrolled.organizations is not None:
+        query = query.where(Snapshot.organization_id.in_(select(enrolled.organizations.c.id)))
+    return query, grouping
+
+
+def _dimensions(enrolled: Enrolled, level: Subquery, query: Select[Any]) -> Select[Any]:
+    """``query`` over the first-level rows ``level`` with the selected organizations and classes joined."""
+    query = query.select_from(level)
+    if enrolled.organizations is not None:
+        query = query.join(enrolled.organizations, enrolled.organizations.c.id == level.c.organization_id)
+    if enrolled.class_join is not None:
+        query = query.join(
+            ClassGroup, ClassGroup.id == level.c.class_group_id, isouter=enrolled.class_join == "outer"
+        ).where(*enrolled.class_conditions)
     return query
 
 
+def _split(keys: Sequence[Groupable]) -> tuple[list[Groupable], list[tuple[int, Groupable]]]:
+    """The keys on report_enrolment columns and the others (organization or class attributes) with their places."""
+    row_keys = [key for key in keys if _on_snapshot(key)]
+    other = [(index, key) for index, key in enumerate(keys) if not _on_snapshot(key)]
+    return row_keys, other
+
+
+def _keys_in_order(keys: Sequence[Groupable], level: Subquery, other: list[tuple[int, Groupable]]) -> list[Any]:
+    """The final key columns in the order of ``keys``: row keys from ``level``, the others as given."""
+    others = dict(other)
+    row_index = 0
+    ordered: list[Any] = []
+    for index in range(len(keys)):
+        if index in others:
+            ordered.append(others[index].label(f"key_{index}"))
+        else:
+            ordered.append(level.c[f"row_key_{row_index}"].label(f"key_{index}"))
+            row_index += 1
+    return ordered
+
+
 def count_students(
-    rows: Select[Any], keys: Sequence[Groupable], flags: Sequence[ColumnElement[bool]] = ()
+    enrolled: Enrolled, keys: Sequence[Groupable], flags: Sequence[ColumnElement[bool]] = ()
 ) -> Select[Any]:
-    """(keys…, students, students meeting each flag…) per group of ``keys`` over ``rows``
-    (from :func:`enrolled`); a student counts once per group, and for a flag when any of their
-    rows of the group meets it.
+    """(keys…, students, students meeting each flag…) per group of ``keys`` over the rows of
+    ``enrolled``; a student counts once per group, and for a flag when any of their rows of the
+    group meets it. Keys and flags may read ``report_enrolment``, the class (``ClassGroup``) or the
+    selected organizations' columns.
 
-    Rows marked ``alone`` are their student's only active enrolment, so they are counted as they
-    are; only the few students with overlapping enrolments are grouped per student first.
+    One pass over the table: rows are grouped by their organization and class (when needed), the
+    keys on report_enrolment columns and "who" – nobody for a row marked ``alone`` (its student's
+    only active enrolment, counted as a row), the student for the few others; the organization and
+    class attributes are joined to those groups, and the students counted per key at the end.
     """
-    labelled = [key.label(f"key_{index}") for index, key in enumerate(keys)]
-    single = rows.where(Snapshot.alone).add_columns(
-        *labelled,
-        func.count().label("students"),
-        *(func.sum(case((flag, 1), else_=0)).label(f"count_{index}") for index, flag in enumerate(flags)),
-    ).group_by(*keys)
-    per_student = (
-        rows.where(~Snapshot.alone)
-        .add_columns(
-            *labelled,
-            Snapshot.student_id,
-            *(func.max(case((flag, 1), else_=0)).label(f"flag_{index}") for index, flag in enumerate(flags)),
+    row_keys, other = _split(keys)
+    row_flags = [(index, flag) for index, flag in enumerate(flags) if _on_snapshot(flag)]
+    other_flags = [(index, flag) for index, flag in enumerate(flags) if not _on_snapshot(flag)]
+    who = case((Snapshot.alone, null()), else_=Snapshot.student_id).label("who")
+    first_query, grouping = _first_level(
+        enrolled,
+        row_keys,
+        who,
+        func.count().label("rows"),
+        *(func.sum(case((flag, 1), else_=0)).label(f"sum_{index}") for index, flag in row_flags),
+        *(func.max(case((flag, 1), else_=0)).label(f"max_{index}") for index, flag in row_flags),
+    )
+    first = first_query.group_by(*grouping, who).subquery("first_level")
+    ordered = _keys_in_order(keys, first, other)
+    second = (
+        _dimensions(
+            enrolled,
+            first,
+            select(
+                *ordered,
+                first.c.who,
+                func.sum(first.c.rows).label("rows"),
+                *(func.sum(first.c[f"sum_{index}"]).label(f"sum_{index}") for index, _ in row_flags),
+                *(func.max(first.c[f"max_{index}"]).label(f"max_{index}") for index, _ in row_flags),
+                *(func.sum(case((flag, first.c.rows), else_=0)).label(f"sum_{index}") for index, flag in other_flags),
+                *(func.max(case((flag, 1), else_=0)).label(f"max_{index}") for index, flag in other_flags),
+            ),
         )
-        .group_by(*keys, Snapshot.student_id)
-        .subquery("per_student")
+        .group_by(*(key for _, key in other), *(first.c[f"row_key_{i}"] for i in range(len(row_keys))), first.c.who)
+        .subquery("second_level")
     )
-    shared_keys = [per_student.c[f"key_{index}"] for index in range(len(keys))]
-    shared = select(
-        *shared_keys,
-        func.count().label("students"),
-        *(func.sum(per_student.c[f"flag_{index}"]).label(f"count_{index}") for index in range(len(flags))),
-    ).group_by(*shared_keys)
-    both = union_all(single, shared).subquery("both_parts")
-    grouped = [both.c[f"key_{index}"] for index in range(len(keys))]
+    alone = second.c.who.is_(None)
+    final_keys = [second.c[f"key_{index}"] for index in range(len(keys))]
     return select(
-        *grouped,
-        func.sum(both.c.students).label("students"),
-        *(func.sum(both.c[f"count_{index}"]).label(f"count_{index}") for index in range(len(flags))),
-    ).group_by(*grouped)
+        *final_keys,
+        func.sum(case((alone, second.c.rows), else_=1)).label("students"),
+        *(
+            func.sum(case((alone, second.c[f"sum_{index}"]), else_=second.c[f"max_{index}"])).label(f"count_{index}")
+            for index in range(len(flags))
+        ),
+    ).group_by(*final_keys)
 
 
-def count_groups(rows: Select[Any], keys: Sequence[Groupable]) -> Select[Any]:
-    """(keys…, class groups) per group of ``keys``: the distinct classes or groups of ``rows``."""
-    per_group = (
-        rows.add_columns(*(key.label(f"key_{index}") for index, key in enumerate(keys)), Snapshot.class_group_id)
-        .where(Snapshot.class_group_id.is_not(None))
-        .group_by(*keys, Snapshot.class_group_id)
-        .subquery("per_group")
+def count_groups(enrolled: Enrolled, keys: Sequence[Groupable]) -> Select[Any]:
+    """(keys…, classes or groups) per group of ``keys``: the distinct classes of the rows of
+    ``enrolled`` (whose ``class_join`` must be set), found per class first and then joined."""
+    row_keys, other = _split(keys)
+    first_query, grouping = _first_level(enrolled, row_keys)
+    first = first_query.where(Snapshot.class_group_id.is_not(None)).group_by(*grouping).subquery("first_level")
+    ordered = _keys_in_order(keys, first, other)
+    per_class = (
+        _dimensions(enrolled, first, select(*ordered, first.c.class_group_id))
+        .group_by(*(key for _, key in other), *(first.c[f"row_key_{i}"] for i in range(len(row_keys))),
+                  first.c.class_group_id)
+        .subquery("per_class")
     )
-    grouped = [per_group.c[f"key_{index}"] for index in range(len(keys))]
-    return select(*grouped, func.count().label("groups")).group_by(*grouped)
+    final_keys = [per_class.c[f"key_{index}"] for index in range(len(keys))]
+    return select(*final_keys, func.count().label("groups")).group_by(*final_keys)
 
 
 def is_girl() -> ColumnElement[bool]:
