@@ -11,11 +11,13 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AppUser, AuditEvent, SystemCertificate, WsNonce
+from db import hierarchy
+from db.models import AppUser, AuditEvent, Organization, SystemCertificate, WsNonce
 from kontingent_ws.errors import AccessDenied, AuthenticationError
 from kontingent_ws.security.authenticate import DefaultAuthenticator
 from kontingent_ws.security.caller import AUTHORITY_ADMIN, SYSTEM
 from kontingent_ws.security.provisioning import new_system, new_user
+from kontingent_ws.security.scope import ensure_unit_visible
 from kontingent_ws.settings import Settings
 from tests.authkit import (
     SOAP,
@@ -89,6 +91,72 @@ def test_replayed_nonce_is_refused_and_audited(session, settings, region_user):
     failures = _audit(session, "auth_failure")
     assert [(a.actor, a.client_address) for a in failures] == [("north_admin", "127.0.0.1")]
     assert session.scalar(select(func.count()).select_from(WsNonce)) == 1
+
+
+def test_nonce_of_a_failed_call_stays_used(session, settings, region_user):
+    """The nonce is committed before the service runs: a call that fails and rolls back cannot be replayed."""
+    nonce, created = random_nonce(), dt.datetime.now(dt.UTC)
+    _authenticate(session, settings, username_envelope("north_admin", PASSWORD, nonce=nonce, created=created))
+    session.rollback()  # the service failed after authentication
+    with pytest.raises(AuthenticationError, match="Повторное использование Nonce"):
+        _authenticate(session, settings, username_envelope("north_admin", PASSWORD, nonce=nonce, created=created))
+    assert session.scalar(select(func.count()).select_from(WsNonce)) == 1
+
+
+def test_a_refused_password_leaves_no_nonce(session, settings, region_user):
+    """A wrong password takes its nonce back: the refused call changes nothing but the failure counter."""
+    nonce, created = random_nonce(), dt.datetime.now(dt.UTC)
+    with pytest.raises(AuthenticationError, match="Неверное имя пользователя или пароль"):
+        _authenticate(
+            session, settings, username_envelope("north_admin", "Wrong-password-1", nonce=nonce, created=created)
+        )
+    assert session.scalar(select(func.count()).select_from(WsNonce)) == 0
+    caller = _authenticate(session, settings, username_envelope("north_admin", PASSWORD, nonce=nonce, created=created))
+    assert caller.user_id == region_user.id
+    assert session.scalar(select(func.count()).select_from(WsNonce)) == 1
+
+
+def test_a_session_already_in_a_transaction_is_authenticated_too(session, settings, region_user):
+    """Authentication inside an open transaction reads the account in it and stores the nonce in its own."""
+    assert session.scalar(select(func.count()).select_from(AppUser)) == 1  # the transaction is open now
+    nonce, created = random_nonce(), dt.datetime.now(dt.UTC)
+    caller = _authenticate(session, settings, username_envelope("north_admin", PASSWORD, nonce=nonce, created=created))
+    assert caller.user_id == region_user.id
+    session.rollback()
+    with pytest.raises(AuthenticationError, match="Повторное использование Nonce"):
+        _authenticate(session, settings, username_envelope("north_admin", PASSWORD, nonce=nonce, created=created))
+
+
+def test_scope_read_with_the_account_only_ever_says_yes(session, settings, region_user):
+    """On PostgreSQL the account's units come with it; a unit missing there is still checked in the database."""
+    north_id = region_user.org_unit_id
+    schools = dict(session.execute(select(Organization.id, Organization.parent_id)).tuples().all())
+    north_schools = {school for school, parent in schools.items() if parent == north_id}
+    south_school = next(school for school, parent in schools.items() if parent != north_id)
+    session.rollback()  # a call's session starts outside any transaction
+    caller = _authenticate(session, settings, username_envelope("north_admin", PASSWORD))
+    if session.get_bind().dialect.name == "postgresql":
+        assert {north_id, *north_schools} <= caller.units_in_scope
+    assert south_school not in caller.units_in_scope
+    call = call_context(session, settings, caller=caller)
+    for school in north_schools:
+        ensure_unit_visible(call, school)
+    # A unit attached below the user's authority after authentication, in the same transaction.
+    newcomer = Organization(
+        full_name="Новая школа",
+        short_name="Новая школа",
+        full_name_norm="новая школа",
+        parent_id=north_id,
+        type_code="12",
+        status_code="1",
+    )
+    session.add(newcomer)
+    session.flush()
+    hierarchy.attach(session, newcomer.id, north_id)
+    assert newcomer.id not in caller.units_in_scope
+    ensure_unit_visible(call, newcomer.id)
+    with pytest.raises(AccessDenied):
+        ensure_unit_visible(call, south_school)
 
 
 def test_stale_created_is_refused(session, settings, region_user):

@@ -15,13 +15,21 @@ import random
 import threading
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import select, update
 
 from db.dates import as_utc
-from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, WsNonce, utcnow
+from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import AccessDenied, AuthenticationError, KontingentError
 from kontingent_ws.security import audit
+from kontingent_ws.security.accounts import (
+    Account,
+    accept_nonce,
+    claim_nonce_and_read_user,
+    forget_old_nonces,
+    read_user,
+    release_nonce,
+)
 from kontingent_ws.security.caller import SYSTEM, Caller
 from kontingent_ws.security.passwords import (
     decrypt_secret,
@@ -39,27 +47,9 @@ from kontingent_ws.security.usernametoken import (
 )
 
 BAD_CREDENTIALS = "Неверное имя пользователя или пароль"
+REPLAYED_NONCE = "Повторное использование Nonce: запрос отклонён как повтор"
 OPEN_CONTRACTS = frozenset({"ServiceInfo"})
 """Contracts every authenticated system may call without a grant."""
-
-
-_USER_BY_LOGIN = select(
-    AppUser.id,
-    AppUser.login,
-    AppUser.password_hash,
-    AppUser.digest_secret,
-    AppUser.role,
-    AppUser.org_unit_id,
-    AppUser.is_active,
-    AppUser.failed_logins,
-    AppUser.locked_until,
-    AppUser.last_login_at,
-).where(AppUser.login == bindparam("login"))
-
-_ACCEPT_NONCE = text(
-    "INSERT INTO ws_nonce (nonce, login, seen_at) VALUES (:nonce, :login, :seen_at) ON CONFLICT (nonce) DO NOTHING"
-)
-"""One statement on both backends (PostgreSQL and SQLite ≥ 3.24 share the upsert syntax)."""
 
 
 class _VerifiedPasswords:
@@ -116,19 +106,28 @@ class DefaultAuthenticator:
     def _user(self, call: CallContext, token: UsernameToken) -> Caller:
         settings = call.settings
         session = call.session
-        # Core statements compiled once: authentication adds about a millisecond per call.
-        user = session.execute(_USER_BY_LOGIN, {"login": token.username}).one_or_none()
+        now = utcnow()
+        fresh = token.created_at is not None and (
+            abs((now - token.created_at).total_seconds()) <= settings.created_skew_seconds
+        )
+        claimed: bool | None = None  # whether the one-trip lookup stored the nonce; None: it did not run
+        units_in_scope: frozenset[int] = frozenset()
+        user: Account | None
+        found = None
+        if fresh and token.password_type == PASSWORD_DIGEST and token.nonce is not None and token.created:
+            found = claim_nonce_and_read_user(session, login=token.username, nonce=_nonce_key(token), now=now)
+        if found is None:
+            user = read_user(session, token.username)
+        else:
+            user, claimed, units_in_scope = found
         if user is None:
             raise AuthenticationError(BAD_CREDENTIALS)
-        now = utcnow()
         if not user.is_active:
             raise AuthenticationError("Учётная запись заблокирована администратором")
         if user.locked_until is not None and as_utc(user.locked_until) > now:
             raise AuthenticationError("Учётная запись временно заблокирована после неудачных попыток входа")
-        if token.created_at is not None:
-            skew = abs((now - token.created_at).total_seconds())
-            if skew > settings.created_skew_seconds:
-                raise AuthenticationError("Метка времени Created устарела или указана в будущем")
+        if token.created_at is not None and not fresh:
+            raise AuthenticationError("Метка времени Created устарела или указана в будущем")
         if token.password_type == PASSWORD_DIGEST:
             if token.nonce is None or token.created is None:
                 raise AuthenticationError("PasswordDigest требует Nonce и Created")
@@ -139,10 +138,16 @@ class DefaultAuthenticator:
         else:
             ok = self._passwords.check(user, token.password)
         if not ok:
+            if claimed:
+                release_nonce(session.get_bind(), _nonce_key(token))
             _count_failure(call, user.id)
             raise AuthenticationError(BAD_CREDENTIALS)
-        if token.nonce is not None:
+        if claimed is False:
+            raise AuthenticationError(REPLAYED_NONCE)
+        if claimed is None and token.nonce is not None:
             _accept_nonce(call, token)
+        if random.random() < 0.01:
+            forget_old_nonces(session, now - dt.timedelta(seconds=settings.nonce_ttl_seconds))
         stale_login = user.last_login_at is None or now - as_utc(user.last_login_at) > dt.timedelta(minutes=5)
         if user.failed_logins or user.locked_until is not None or stale_login:
             session.execute(
@@ -151,7 +156,14 @@ class DefaultAuthenticator:
                 .values(failed_logins=0, locked_until=None, last_login_at=now)
                 .execution_options(synchronize_session=False)
             )
-        return Caller(kind="user", role=user.role, name=user.login, user_id=user.id, unit_id=user.org_unit_id)
+        return Caller(
+            kind="user",
+            role=user.role,
+            name=user.login,
+            user_id=user.id,
+            unit_id=user.org_unit_id,
+            units_in_scope=units_in_scope,
+        )
 
     # --- systems ------------------------------------------------------------------------------
     def _system(self, call: CallContext) -> Caller:
@@ -207,8 +219,6 @@ class DefaultAuthenticator:
         return caller
 
 
-
-
 def _actor_hint(security: object) -> str | None:
     """A login or 'certificate' for the audit row of a failure (never a password)."""
     from lxml import etree
@@ -236,17 +246,15 @@ def _count_failure(call: CallContext, user_id: int) -> None:
             user.locked_until = utcnow() + dt.timedelta(seconds=settings.login_lock_seconds)
 
 
-def _accept_nonce(call: CallContext, token: UsernameToken) -> None:
-    """Accept a nonce once: one INSERT … ON CONFLICT DO NOTHING in the call's transaction."""
+def _nonce_key(token: UsernameToken) -> str:
     assert token.nonce is not None
-    session = call.session
-    nonce = base64.b64encode(token.nonce).decode("ascii")
-    result = session.execute(_ACCEPT_NONCE, {"nonce": nonce, "login": token.username, "seen_at": utcnow()})
-    if getattr(result, "rowcount", 1) == 0:
-        raise AuthenticationError("Повторное использование Nonce: запрос отклонён как повтор")
-    if random.random() < 0.01:
-        horizon = utcnow() - dt.timedelta(seconds=call.settings.nonce_ttl_seconds)
-        session.execute(delete(WsNonce).where(WsNonce.seen_at < horizon))
+    return base64.b64encode(token.nonce).decode("ascii")
+
+
+def _accept_nonce(call: CallContext, token: UsernameToken) -> None:
+    """Accept a nonce once, in its own committed transaction: it stays used even when the call fails."""
+    if not accept_nonce(call.session.get_bind(), nonce=_nonce_key(token), login=token.username, now=utcnow()):
+        raise AuthenticationError(REPLAYED_NONCE)
 
 
 default_authenticator = DefaultAuthenticator()

@@ -31,6 +31,9 @@ class Caller:
     """For a provider system: the units (with everything below them) it may write."""
     contracts: frozenset[str] = field(default_factory=frozenset)
     """For a consumer system: the contracts it may call."""
+    units_in_scope: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
+    """Units read at authentication as lying within the scope (maybe only some of them): a check of
+    one of these needs no query. Any other unit is checked against the closure table."""
     is_provider: bool = False
     is_consumer: bool = False
 
