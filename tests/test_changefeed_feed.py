@@ -174,6 +174,10 @@ def test_a_character_xml_cannot_carry_is_refused_not_written() -> None:
     broken = dataclasses.replace(page.changes[2], snapshot=dataclasses.replace(school, short_name="Ш\x01Р"))
     with pytest.raises(ValueError, match="U\\+0001"):
         render_change_packet(dataclasses.replace(page, changes=(broken,)), since=0)
+    with pytest.raises(etree.XMLSyntaxError):  # the GetChanges answer: its parser refuses it
+        ChangePageXml().subserialize(
+            None, None, dataclasses.replace(page, changes=(broken,)), etree.Element("answer"), None, "ChangePage"
+        )
 
 
 def test_the_get_changes_answer_is_valid_against_the_contract() -> None:
