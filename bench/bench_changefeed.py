@@ -9,7 +9,8 @@ packets, and over HTTP through gunicorn).
 3. The same with ``build_change_packet`` (XML of ``xsd/change-feed-1.0.0.xsd``, what the SMEV push sends).
 4. The same through ``GetChanges`` on gunicorn (2 workers, authentication off: the cost of the feed
    itself), by one reader and by ``--readers`` concurrent readers (each its own cursor from 0) →
-   changes/s, plus the CPU the gunicorn workers spent.
+   changes/s, plus the CPU the gunicorn workers spent; then ``GetChangePacket`` (the page as the
+   SMEV ``ChangePacket``) by one reader. The client only finds the cursor and counts the changes.
 
 Upserts name demo students, so every page carries their snapshots (person + current enrolment).
 ``--no-append`` reads what is there (a read-only run against a shared database).
@@ -88,18 +89,18 @@ def read_pages(factory: sessionmaker[Session], page: int, most: int, *, packets:
     return total, time.perf_counter() - started, time.process_time() - cpu
 
 
-def read_http(base: str, page: int, most: int) -> int:
+def read_http(base: str, page: int, most: int, operation: str = "GetChanges") -> int:
     http = requests.Session()
     total, since = 0, 0
     while total < most:
         body = (
             f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-            f'<GetChanges xmlns="{NS}"><SinceVersion>{since}</SinceVersion><PageSize>{page}</PageSize></GetChanges>'
+            f'<{operation} xmlns="{NS}"><SinceVersion>{since}</SinceVersion><PageSize>{page}</PageSize></{operation}>'
             f"</soap:Body></soap:Envelope>"
         ).encode()
         answer = http.post(f"{base}/ws/ChangeFeed", data=body, headers={"Content-Type": "text/xml; charset=utf-8"})
         if answer.status_code != 200:
-            raise SystemExit(f"GetChanges failed: {answer.content[:400]!r}")
+            raise SystemExit(f"{operation} failed: {answer.content[:400]!r}")
         # the client only finds the cursor and counts, so that the two cores go to the server
         head = HEAD.search(answer.content)
         if head is None:
@@ -123,10 +124,14 @@ def tree_cpu_seconds(pid: int) -> float:
     return seconds + sum(tree_cpu_seconds(int(child)) for child in children)
 
 
-def read_http_concurrently(base: str, pid: int, page: int, most: int, readers: int) -> tuple[int, float, float]:
+def read_http_concurrently(
+    base: str, pid: int, page: int, most: int, readers: int, operation: str
+) -> tuple[int, float, float]:
     """``readers`` threads each read up to ``most`` changes; changes, wall seconds, CPU of gunicorn."""
     counts: list[int] = []
-    threads = [threading.Thread(target=lambda: counts.append(read_http(base, page, most))) for _ in range(readers)]
+    threads = [
+        threading.Thread(target=lambda: counts.append(read_http(base, page, most, operation))) for _ in range(readers)
+    ]
     started, cpu = time.perf_counter(), tree_cpu_seconds(pid)
     for thread in threads:
         thread.start()
@@ -171,10 +176,10 @@ def main() -> None:
     )
     try:
         read_http(base, args.page, 2 * args.page)  # warm both workers' caches a little
-        for readers in sorted({1, args.readers}):
-            total, seconds, cpu = read_http_concurrently(base, process.pid, args.page, args.read, readers)
-            print(f"read (GetChanges over HTTP, 2 workers, {readers} reader(s), pages of {args.page}): {total} changes "
-                  f"in {seconds:.2f} s, {total / seconds:.0f} changes/s; gunicorn CPU {cpu:.2f} s = "
+        for operation, readers in [("GetChanges", n) for n in sorted({1, args.readers})] + [("GetChangePacket", 1)]:
+            total, seconds, cpu = read_http_concurrently(base, process.pid, args.page, args.read, readers, operation)
+            print(f"read ({operation} over HTTP, 2 workers, {readers} reader(s), pages of {args.page}): "
+                  f"{total} changes in {seconds:.2f} s, {total / seconds:.0f} changes/s; gunicorn CPU {cpu:.2f} s = "
                   f"{total / cpu:.0f} changes/CPU s")  # fmt: skip
     finally:
         process.terminate()

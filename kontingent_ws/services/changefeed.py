@@ -60,8 +60,8 @@ class ChangePageXml(SubXmlBase):
             f"{changes_text(inst.changes, check=False)}</ChangePage>"  # the parser refuses what XML cannot carry
         )
         written = own_xml(text.encode())
-        element = etree.SubElement(parent, f"{{{ns}}}{name}" if ns else str(name))
-        element.extend(written)
+        written.tag = f"{{{ns}}}{name}" if ns else str(name)  # the member's name; its children stay in the contract's
+        parent.append(written)
 
 
 class ChangeFeedService(ServiceBase):
