@@ -13,7 +13,7 @@ from db.models import ClassGroup
 from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.params import ORG_TYPE, REPORT_YEAR, TERRITORY, ParamValue, int_param
 from reports.query import PRESCHOOL_TYPE, SCHOOL_TYPES, age_label, capped, name_or_code
-from reports.snapshot import ClassJoin, Snapshot, count_groups, count_students, enrolled, is_girl, years_on
+from reports.snapshot import ClassJoin, Snapshot, count_students, enrolled, is_girl, years_on
 
 GRADES = range(1, 12)
 OLDEST_AGE = 7
@@ -40,12 +40,10 @@ def oo1(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int |
     on_date = oo1_snapshot(int_param(params, "year"))
     grades = (ClassGroup.grade.between(GRADES.start, GRADES.stop - 1),)
     rows = enrolled(on_date, params, scope_unit_id, SCHOOL_TYPES, class_group="inner", class_conditions=grades)
-    keys = (ClassGroup.grade,)
-    classes = {int(grade): int(count) for grade, count in session.execute(count_groups(rows, keys))}
-    query = count_students(rows, keys, (is_girl(), ClassGroup.is_adapted.is_(True)))
+    query = count_students(rows, (ClassGroup.grade,), (is_girl(), ClassGroup.is_adapted.is_(True)), classes=True)
     found = {
-        int(grade): (classes.get(int(grade), 0), *(int(value) for value in counts))
-        for grade, *counts in session.execute(query)
+        int(grade): (int(classes), int(pupils), int(girls), int(adapted))
+        for grade, pupils, girls, adapted, classes in session.execute(query)
     }
     return [(f"{grade} класс", *found.get(grade, (0, 0, 0, 0))) for grade in GRADES]
 
@@ -59,11 +57,10 @@ def k85_groups(session: Session, params: Mapping[str, ParamValue], scope_unit_id
     bands = [item.code for item in classifiers.items_of(classifiers.GROUP_AGE_BAND)]
     rows = _pupils(int_param(params, "year"), params, scope_unit_id, "inner")
     keys = (ClassGroup.orientation_code, ClassGroup.age_band_code)
-    groups = {(orientation, band): int(count) for orientation, band, count in session.execute(count_groups(rows, keys))}
     table: dict[str | None, list[int]] = {}
-    for orientation, band, pupils in session.execute(count_students(rows, keys)):
+    for orientation, band, pupils, groups in session.execute(count_students(rows, keys, classes=True)):
         cells = table.setdefault(orientation, [0] * (len(bands) + 2))
-        found = groups.get((orientation, band), 0)
+        found = int(groups)
         if band in bands:
             cells[bands.index(band)] += found
         cells[-2] += found

@@ -17,7 +17,6 @@ from reports.params import DATE_FROM, DATE_TO, ON_DATE, TERRITORY, ParamValue, d
 from reports.query import PRESCHOOL_TYPE, Groupable, age_label, capped, name_or_code, organization_filter
 from reports.snapshot import (
     ClassJoin,
-    count_groups,
     count_students,
     enrolled,
     is_boy,
@@ -102,10 +101,8 @@ def _pupils_by_group_attribute(
     scope_unit_id: int | None,
 ) -> list[Row]:
     rows = _pupils(params, scope_unit_id, class_group="outer")
-    groups = {code: int(count) for code, count in session.execute(count_groups(rows, (attribute,)))}
-    found = {
-        code: (groups.get(code, 0), int(pupils)) for code, pupils in session.execute(count_students(rows, (attribute,)))
-    }
+    query = count_students(rows, (attribute,), classes=True)
+    found = {code: (int(groups), int(pupils)) for code, pupils, groups in session.execute(query)}
     return _in_classifier_order(classifier, found)
 
 

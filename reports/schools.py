@@ -13,7 +13,7 @@ from reports.definition import ChartSpec, Column, ReportDefinition, Row
 from reports.migration import MOVEMENT_COLUMNS, movement_query
 from reports.params import DATE_FROM, DATE_TO, ON_DATE, ORG_TYPE, TERRITORY, ParamValue, date_param
 from reports.query import NOT_SPECIFIED, SCHOOL_TYPES, name_or_code, organization_filter
-from reports.snapshot import Snapshot, count_groups, count_students, enrolled, is_boy, is_girl, organizations_of
+from reports.snapshot import Snapshot, count_students, enrolled, is_boy, is_girl, organizations_of
 
 SCHOOL_PARAMS = (ON_DATE, *TERRITORY, ORG_TYPE)
 
@@ -67,19 +67,18 @@ def level_of_grade(grade: int | None) -> str:
 def structure(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES, class_group="outer")
     keys = (ClassGroup.grade, Snapshot.education_form_code)
-    classes = {(grade, form): int(groups) for grade, form, groups in session.execute(count_groups(rows, keys))}
-    found = session.execute(count_students(rows, keys, (is_girl(),)))
+    found = session.execute(count_students(rows, keys, (is_girl(),), classes=True))
     ordered = sorted(found, key=lambda row: (row[0] is None, row[0] or 0, row[1] or ""))
     return [
         (
             str(grade) if grade is not None else "—",
             level_of_grade(grade),
             name_or_code(classifiers.EDUCATION_FORM, form),
-            classes.get((grade, form), 0),
+            int(classes),
             int(students),
             int(girls),
         )
-        for grade, form, students, girls in ordered
+        for grade, form, students, girls, classes in ordered
     ]
 
 

@@ -30,11 +30,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 from db.models import ClassGroup, Enrolment, Organization, Person, ReportEnrolment
 from reports.params import ParamValue
@@ -108,6 +109,8 @@ class Enrolled:
 
     on_date: dt.date
     organizations: Subquery | None = None
+    restricted: bool = False
+    """Whether ``organizations`` leaves some organizations out (else it only supplies attributes)."""
     class_join: ClassJoin = None
     class_conditions: tuple[ColumnElement[bool], ...] = ()
     """Conditions on ``ClassGroup`` (``class_join`` must be set)."""
@@ -125,10 +128,15 @@ def enrolled(
     """The rows enrolled on the date in the organizations the parameters and the scope select.
     ``organizations`` (from :func:`organizations_of`, for a report grouping by an organization
     attribute) is used, or one made here when the parameters restrict organizations."""
-    if organizations is None and organization_filter(params, scope_unit_id, default_types):
+    restricted = bool(organization_filter(params, scope_unit_id, default_types))
+    if organizations is None and restricted:
         organizations = organizations_of(params, scope_unit_id, default_types)
     return Enrolled(
-        on_date=on_date, organizations=organizations, class_join=class_group, class_conditions=class_conditions
+        on_date=on_date,
+        organizations=organizations,
+        restricted=restricted,
+        class_join=class_group,
+        class_conditions=class_conditions,
     )
 
 
@@ -149,12 +157,12 @@ def _first_level(enrolled: Enrolled, row_keys: Sequence[Groupable], *columns: An
         grouping.append(Snapshot.class_group_id.label("class_group_id"))
     grouping += [key.label(f"row_key_{index}") for index, key in enumerate(row_keys)]
     query = select(*grouping, *columns).where(enrolled_on(enrolled.on_date))
-    if enrolled.organizations is not None:
+    if enrolled.organizations is not None and enrolled.restricted:
         query = query.where(Snapshot.organization_id.in_(select(enrolled.organizations.c.id)))
     return query, grouping
 
 
-def _dimensions(enrolled: Enrolled, level: Subquery, query: Select[Any]) -> Select[Any]:
+def _dimensions(enrolled: Enrolled, level: Subquery | CTE, query: Select[Any]) -> Select[Any]:
     """``query`` over the first-level rows ``level`` with the selected organizations and classes joined."""
     query = query.select_from(level)
     if enrolled.organizations is not None:
@@ -173,7 +181,7 @@ def _split(keys: Sequence[Groupable]) -> tuple[list[Groupable], list[tuple[int, 
     return row_keys, other
 
 
-def _keys_in_order(keys: Sequence[Groupable], level: Subquery, other: list[tuple[int, Groupable]]) -> list[Any]:
+def _keys_in_order(keys: Sequence[Groupable], level: Subquery | CTE, other: list[tuple[int, Groupable]]) -> list[Any]:
     """The final key columns in the order of ``keys``: row keys from ``level``, the others as given."""
     others = dict(other)
     row_index = 0
@@ -188,11 +196,16 @@ def _keys_in_order(keys: Sequence[Groupable], level: Subquery, other: list[tuple
 
 
 def count_students(
-    enrolled: Enrolled, keys: Sequence[Groupable], flags: Sequence[ColumnElement[bool]] = ()
+    enrolled: Enrolled,
+    keys: Sequence[Groupable],
+    flags: Sequence[ColumnElement[bool]] = (),
+    *,
+    classes: bool = False,
 ) -> Select[Any]:
-    """(keys…, students, students meeting each flag…) per group of ``keys`` over the rows of
-    ``enrolled``; a student counts once per group, and for a flag when any of their rows of the
-    group meets it. Keys and flags may read ``report_enrolment``, the class (``ClassGroup``) or the
+    """(keys…, students, students meeting each flag…[, classes]) per group of ``keys`` over the
+    rows of ``enrolled``; a student counts once per group, and for a flag when any of their rows of
+    the group meets it; ``classes`` adds the number of distinct classes or groups (``class_join``
+    must be set). Keys and flags may read ``report_enrolment``, the class (``ClassGroup``) or the
     selected organizations' columns.
 
     One pass over the table: rows are grouped by their organization and class (when needed), the
@@ -212,8 +225,11 @@ def count_students(
         *(func.sum(case((flag, 1), else_=0)).label(f"sum_{index}") for index, flag in row_flags),
         *(func.max(case((flag, 1), else_=0)).label(f"max_{index}") for index, flag in row_flags),
     )
-    first = first_query.group_by(*grouping, who).subquery("first_level")
+    grouped = first_query.group_by(*grouping, who)
+    # read twice when classes are counted too: computed once
+    first = grouped.cte("first_level").prefix_with("MATERIALIZED") if classes else grouped.subquery("first_level")
     ordered = _keys_in_order(keys, first, other)
+    row_key_columns = [first.c[f"row_key_{i}"] for i in range(len(row_keys))]
     second = (
         _dimensions(
             enrolled,
@@ -228,36 +244,37 @@ def count_students(
                 *(func.max(case((flag, 1), else_=0)).label(f"max_{index}") for index, flag in other_flags),
             ),
         )
-        .group_by(*(key for _, key in other), *(first.c[f"row_key_{i}"] for i in range(len(row_keys))), first.c.who)
+        .group_by(*(key for _, key in other), *row_key_columns, first.c.who)
         .subquery("second_level")
     )
     alone = second.c.who.is_(None)
-    final_keys = [second.c[f"key_{index}"] for index in range(len(keys))]
-    return select(
-        *final_keys,
+    students = select(
+        *(second.c[f"key_{index}"] for index in range(len(keys))),
         func.sum(case((alone, second.c.rows), else_=1)).label("students"),
         *(
             func.sum(case((alone, second.c[f"sum_{index}"]), else_=second.c[f"max_{index}"])).label(f"count_{index}")
             for index in range(len(flags))
         ),
-    ).group_by(*final_keys)
-
-
-def count_groups(enrolled: Enrolled, keys: Sequence[Groupable]) -> Select[Any]:
-    """(keys…, classes or groups) per group of ``keys``: the distinct classes of the rows of
-    ``enrolled`` (whose ``class_join`` must be set), found per class first and then joined."""
-    row_keys, other = _split(keys)
-    first_query, grouping = _first_level(enrolled, row_keys)
-    first = first_query.where(Snapshot.class_group_id.is_not(None)).group_by(*grouping).subquery("first_level")
-    ordered = _keys_in_order(keys, first, other)
+    ).group_by(*(second.c[f"key_{index}"] for index in range(len(keys))))
+    if not classes:
+        return students
     per_class = (
         _dimensions(enrolled, first, select(*ordered, first.c.class_group_id))
-        .group_by(*(key for _, key in other), *(first.c[f"row_key_{i}"] for i in range(len(row_keys))),
-                  first.c.class_group_id)
+        .where(first.c.class_group_id.is_not(None))
+        .group_by(*(key for _, key in other), *row_key_columns, first.c.class_group_id)
         .subquery("per_class")
     )
-    final_keys = [per_class.c[f"key_{index}"] for index in range(len(keys))]
-    return select(*final_keys, func.count().label("groups")).group_by(*final_keys)
+    zero = literal(0, Integer)
+    counted = select(
+        *(per_class.c[f"key_{index}"] for index in range(len(keys))),
+        zero.label("students"),
+        *(zero.label(f"count_{index}") for index in range(len(flags))),
+        func.count().label("classes"),
+    ).group_by(*(per_class.c[f"key_{index}"] for index in range(len(keys))))
+    both = union_all(students.add_columns(zero.label("classes")), counted).subquery("both_parts")
+    final_keys = [both.c[f"key_{index}"] for index in range(len(keys))]
+    totals = ("students", *(f"count_{index}" for index in range(len(flags))), "classes")
+    return select(*final_keys, *(func.sum(both.c[name]).label(name) for name in totals)).group_by(*final_keys)
 
 
 def is_girl() -> ColumnElement[bool]:
