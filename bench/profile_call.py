@@ -17,6 +17,7 @@ import io
 import pstats
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,12 @@ from sqlalchemy import Engine, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_registries import scenarios
+from bench_epgu import prepare_bodies
+from bench_registries import Scenario, scenarios
 
 from db.engine import make_engine
 from kontingent_ws.app import make_app
+from kontingent_ws.demo import DemoConfig
 from kontingent_ws.settings import Settings
 
 
@@ -66,13 +69,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", default="", help="substring of the scenario names to run")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--epgu", choices=("signed", "off"), help="profile GetPerformance instead (registers a "
+                        "consumer system when signed)")  # fmt: skip
     args = parser.parse_args(argv)
 
     engine = make_engine(args.url, hide_parameters=True)
     statements = [0]
     event.listen(Engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
-    app = make_app(Settings(database_url=args.url, auth_enabled=False))  # its own engines, as under gunicorn
-    for scenario in scenarios(engine, random.Random(1)):
+    app = make_app(Settings(database_url=args.url, auth_enabled=args.epgu == "signed"))  # own engines, as gunicorn
+    if args.epgu:
+        bodies = prepare_bodies(engine, school_year=DemoConfig().school_year, signed=args.epgu == "signed",
+                                workdir=Path(tempfile.mkdtemp(prefix="profile-epgu-")))  # fmt: skip
+        prepared = [Scenario(name="epgu performance", contract="EpguPerformance", bodies=bodies)]
+    else:
+        prepared = scenarios(engine, random.Random(1))
+    for scenario in prepared:
         if args.scenario not in scenario.name:
             continue
         path = f"/ws/{scenario.contract}"

@@ -23,7 +23,7 @@ from spyne.model.complex import ComplexModelBase
 from adapters.identifiers import make_snils
 from db.engine import make_engine, make_session_factory
 from db.migrate import initdb
-from kontingent_ws.answer_xml import AnswerWriter
+from kontingent_ws.answer_xml import AnswerWriter, Wire
 from kontingent_ws.app import make_app
 from kontingent_ws.registry import CONTRACTS
 from kontingent_ws.settings import Settings
@@ -47,7 +47,10 @@ def as_spyne(cls: Any, value: Any) -> Any:
     if issubclass(model, ComplexModelBase):
         fields = {}
         for name, member in model.get_flat_type_info(model).items():
-            member_value = getattr(value, name if isinstance(value, ComplexModelBase) else attribute_of(name))
+            if isinstance(value, (ComplexModelBase, Wire)):
+                member_value = getattr(value, name, None)
+            else:
+                member_value = getattr(value, attribute_of(name))
             if member.Attributes.max_occurs > 1 and member_value is not None:
                 fields[name] = [as_spyne(member, each) for each in member_value]
             else:

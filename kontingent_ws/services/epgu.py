@@ -11,6 +11,7 @@ from typing import Any
 
 from spyne import ServiceBase
 
+from kontingent_ws.answer_xml import Wire
 from kontingent_ws.services.base import call_of, operation
 from kontingent_ws.types import epgu as wire
 from kontingent_ws.usecases import epgu_model as model
@@ -29,7 +30,7 @@ class EpguPerformanceService(ServiceBase):
     )
     def GetPerformance(
         ctx: Any, Pupil: wire.PupilQuery, Applicant: wire.Applicant, Period: wire.PeriodQuery
-    ) -> wire.PerformanceResponse:
+    ) -> Any:
         result = performance_for_call(call_of(ctx), to_query(Pupil, Applicant, Period))
         return to_wire(result)
 
@@ -69,47 +70,47 @@ def to_query(pupil: wire.PupilQuery, applicant: wire.Applicant, period: wire.Per
     )
 
 
-def _mark(mark: model.Mark) -> wire.Mark:
-    return wire.Mark(Scale=mark.scale, Value=mark.value, NumericValue=mark.numeric, Text=mark.text)
+def _mark(mark: model.Mark) -> Any:
+    return Wire(Scale=mark.scale, Value=mark.value, NumericValue=mark.numeric, Text=mark.text)
 
 
-def _subject(subject: model.SubjectPerformance) -> wire.Subject:
-    return wire.Subject(
+def _subject(subject: model.SubjectPerformance) -> Any:
+    return Wire(
         Name=subject.name,
         BaseSubjectCode=subject.base_subject_code,
         BaseSubjectName=subject.base_subject_name,
         DiaryMark=[
-            wire.DiaryMark(
+            Wire(
                 Date=m.date,
                 Mark=_mark(m.mark),
                 Weight=m.weight,
                 ControlForm=None
                 if m.control_form_code is None
-                else wire.ControlForm(Code=m.control_form_code, Name=m.control_form_name or m.control_form_code),
+                else Wire(Code=m.control_form_code, Name=m.control_form_name or m.control_form_code),
                 Comment=m.comment,
             )
             for m in subject.diary_marks
         ],
         PeriodMark=[
-            wire.PeriodMark(
+            Wire(
                 SchoolYear=m.school_year, PeriodKind=m.period_kind, PeriodNumber=m.period_number, Mark=_mark(m.mark)
             )
             for m in subject.period_marks
         ],
-        AnnualMark=[wire.YearMark(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.annual_marks],
-        FinalMark=[wire.YearMark(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.final_marks],
+        AnnualMark=[Wire(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.annual_marks],
+        FinalMark=[Wire(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.final_marks],
     )
 
 
-def _education(education: model.EducationPerformance) -> wire.Education:
+def _education(education: model.EducationPerformance) -> Any:
     org, cls = education.organization, education.class_info
-    return wire.Education(
-        Organization=wire.Organization(
+    return Wire(
+        Organization=Wire(
             Id=org.id, FullName=org.full_name, ShortName=org.short_name, Inn=org.inn, Ogrn=org.ogrn
         ),
-        Class=None if cls is None else wire.ClassInfo(Name=cls.name, Grade=cls.grade, SchoolYear=cls.school_year),
+        Class=None if cls is None else Wire(Name=cls.name, Grade=cls.grade, SchoolYear=cls.school_year),
         StudyPeriod=[
-            wire.StudyPeriod(
+            Wire(
                 SchoolYear=p.school_year,
                 Kind=p.kind,
                 Number=p.number,
@@ -123,19 +124,20 @@ def _education(education: model.EducationPerformance) -> wire.Education:
     )
 
 
-def to_wire(result: model.PerformanceResult) -> wire.PerformanceResponse:
-    """The SOAP answer of a result."""
+def to_wire(result: model.PerformanceResult) -> Any:
+    """The SOAP answer of a result, as :class:`Wire` values under the names of ``types/epgu.py``
+    (the answer writer writes them; building Spyne instances of ~900 values cost milliseconds)."""
     if result.refusal is not None:
         refusal = result.refusal
-        return wire.PerformanceResponse(
-            Refusal=wire.Refusal(Code=refusal.code, Reason=refusal.reason, Message=refusal.message)
+        return Wire(
+            Refusal=Wire(Code=refusal.code, Reason=refusal.reason, Message=refusal.message)
         )
     performance = result.performance
     assert performance is not None
     pupil = performance.pupil
-    return wire.PerformanceResponse(
-        Performance=wire.Performance(
-            Pupil=wire.Pupil(
+    return Wire(
+        Performance=Wire(
+            Pupil=Wire(
                 LastName=pupil.last_name,
                 FirstName=pupil.first_name,
                 MiddleName=pupil.middle_name,

@@ -2,7 +2,7 @@
 
 Organizations are those where the pupil was enrolled during the range or got marks in it (a
 transfer mid-year gives two). Diary marks fall in the range; period marks belong to study
-periods overlapping it; annual and final marks to the school years it touches. Five indexed
+periods overlapping it; annual and final marks to the school years it touches. Seven indexed
 queries whatever the number of marks.
 """
 
@@ -12,13 +12,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from db.classifiers import CONTROL_FORM, MARK_VALUE, STUDY_PERIOD_KIND, item_of
 from db.dates import school_year_of
-from db.models import BaseSubject, ClassGroup, DiaryMark, Enrolment, LocalSubject, Organization, PeriodMark, StudyPeriod
+from db.models import BaseSubject, ClassGroup, DiaryMark, Enrolment, LocalSubject, OrgUnit, PeriodMark, StudyPeriod
 from kontingent_ws.usecases.epgu_model import (
     ClassInfo,
     DiaryMarkInfo,
@@ -39,54 +40,98 @@ def mark_of(scale: str, value: str, numeric: Decimal | float | None) -> Mark:
     return Mark(scale=scale, value=value, numeric=None if numeric is None else Decimal(numeric), text=text)
 
 
+# The statements are built once: Core selects of the columns used, with bound parameters (ORM
+# entities and per-call statement building cost more CPU than PostgreSQL spends answering them).
+_enrolment, _diary, _period_mark = Enrolment.__table__, DiaryMark.__table__, PeriodMark.__table__
+_study_period, _unit, _local = StudyPeriod.__table__, OrgUnit.__table__, LocalSubject.__table__
+_base, _class = BaseSubject.__table__, ClassGroup.__table__
+
+ENROLMENTS = (
+    select(_enrolment.c.organization_id, _enrolment.c.class_group_id)
+    .where(
+        _enrolment.c.student_id == bindparam("student_id"),
+        _enrolment.c.entry_date <= bindparam("date_to"),
+        or_(_enrolment.c.exit_date.is_(None), _enrolment.c.exit_date >= bindparam("date_from")),
+    )
+    .order_by(_enrolment.c.entry_date, _enrolment.c.id)
+)
+DIARY = (
+    select(
+        _diary.c.organization_id, _diary.c.subject_id, _diary.c.mark_date, _diary.c.scale_code, _diary.c.raw_value,
+        _diary.c.numeric_value, _diary.c.weight, _diary.c.control_form_code, _diary.c.comment,
+    )
+    .where(
+        _diary.c.student_id == bindparam("student_id"),
+        _diary.c.mark_date.between(bindparam("date_from"), bindparam("date_to")),
+    )
+    .order_by(_diary.c.mark_date, _diary.c.id)
+)  # fmt: skip
+PERIOD_MARKS = (
+    select(
+        _period_mark.c.organization_id, _period_mark.c.subject_id, _period_mark.c.school_year, _period_mark.c.kind,
+        _period_mark.c.scale_code, _period_mark.c.raw_value, _period_mark.c.numeric_value,
+        _study_period.c.id.label("period_id"), _study_period.c.kind_code.label("period_kind"),
+        _study_period.c.number.label("period_number"),
+    )
+    .select_from(_period_mark.outerjoin(_study_period, _study_period.c.id == _period_mark.c.study_period_id))
+    .where(
+        _period_mark.c.student_id == bindparam("student_id"),
+        _period_mark.c.school_year.in_(bindparam("years", expanding=True)),
+        or_(
+            _period_mark.c.kind != "period",
+            (_study_period.c.start_date <= bindparam("date_to")) & (_study_period.c.end_date >= bindparam("date_from")),
+        ),
+    )
+    .order_by(_period_mark.c.school_year, _study_period.c.number, _period_mark.c.id)
+)  # fmt: skip
+ORGANIZATIONS = select(_unit.c.id, _unit.c.full_name, _unit.c.short_name, _unit.c.inn, _unit.c.ogrn).where(
+    _unit.c.id.in_(bindparam("ids", expanding=True))
+)
+SUBJECTS = (
+    select(
+        _local.c.id, _local.c.organization_id, _local.c.name, _base.c.code.label("base_code"),
+        _base.c.name.label("base_name"),
+    )
+    .select_from(_local.outerjoin(_base, _base.c.id == _local.c.base_subject_id))
+    .where(_local.c.id.in_(bindparam("ids", expanding=True)))
+)  # fmt: skip
+CLASSES = select(_class.c.id, _class.c.name, _class.c.grade, _class.c.school_year).where(
+    _class.c.id.in_(bindparam("ids", expanding=True))
+)
+STUDY_PERIODS = (
+    select(
+        _study_period.c.organization_id, _study_period.c.school_year, _study_period.c.kind_code,
+        _study_period.c.number, _study_period.c.start_date, _study_period.c.end_date,
+    )
+    .where(
+        _study_period.c.organization_id.in_(bindparam("ids", expanding=True)),
+        _study_period.c.start_date <= bindparam("date_to"),
+        _study_period.c.end_date >= bindparam("date_from"),
+    )
+    .order_by(_study_period.c.start_date, _study_period.c.number)
+)  # fmt: skip
+
+
 def load_educations(
     session: Session, student_id: int, date_from: dt.date, date_to: dt.date
 ) -> tuple[EducationPerformance, ...]:
     """The pupil's performance per organization within ``[date_from, date_to]``, in order of enrolment."""
-    years = range(school_year_of(date_from), school_year_of(date_to) + 1)
-    enrolments = list(
-        session.scalars(
-            select(Enrolment)
-            .where(
-                Enrolment.student_id == student_id,
-                Enrolment.entry_date <= date_to,
-                or_(Enrolment.exit_date.is_(None), Enrolment.exit_date >= date_from),
-            )
-            .order_by(Enrolment.entry_date, Enrolment.id)
-        )
-    )
-    diary = list(
-        session.scalars(
-            select(DiaryMark)
-            .where(DiaryMark.student_id == student_id, DiaryMark.mark_date.between(date_from, date_to))
-            .order_by(DiaryMark.mark_date, DiaryMark.id)
-        )
-    )
-    period_rows = session.execute(
-        select(PeriodMark, StudyPeriod)
-        .outerjoin(StudyPeriod, StudyPeriod.id == PeriodMark.study_period_id)
-        .where(
-            PeriodMark.student_id == student_id,
-            PeriodMark.school_year.in_(list(years)),
-            or_(
-                PeriodMark.kind != "period",
-                (StudyPeriod.start_date <= date_to) & (StudyPeriod.end_date >= date_from),
-            ),
-        )
-        .order_by(PeriodMark.school_year, StudyPeriod.number, PeriodMark.id)
-    ).tuples()
-    period_marks = list(period_rows)
+    years = list(range(school_year_of(date_from), school_year_of(date_to) + 1))
+    span = {"student_id": student_id, "date_from": date_from, "date_to": date_to}
+    enrolments = session.execute(ENROLMENTS, span).all()
+    diary = session.execute(DIARY, span).all()
+    period_marks = session.execute(PERIOD_MARKS, {**span, "years": years}).all()
     org_ids = list(
         dict.fromkeys(
             [e.organization_id for e in enrolments]
             + [m.organization_id for m in diary]
-            + [pm.organization_id for pm, _ in period_marks]
+            + [pm.organization_id for pm in period_marks]
         )
     )
     if not org_ids:
         return ()
-    organizations = {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(org_ids)))}
-    subject_ids = {m.subject_id for m in diary} | {pm.subject_id for pm, _ in period_marks}
+    organizations = {o.id: o for o in session.execute(ORGANIZATIONS, {"ids": org_ids})}
+    subject_ids = {m.subject_id for m in diary} | {pm.subject_id for pm in period_marks}
     subjects = _subjects(session, subject_ids)
     classes = _classes(session, {e.class_group_id for e in enrolments if e.class_group_id is not None})
     periods = _study_periods(session, org_ids, date_from, date_to)
@@ -107,11 +152,13 @@ def load_educations(
     period_by_subject: dict[int, list[PeriodMarkInfo]] = defaultdict(list)
     annual_by_subject: dict[int, list[YearMarkInfo]] = defaultdict(list)
     final_by_subject: dict[int, list[YearMarkInfo]] = defaultdict(list)
-    for pm, sp in period_marks:
+    for pm in period_marks:
         mark = mark_of(pm.scale_code, pm.raw_value, pm.numeric_value)
-        if pm.kind == "period" and sp is not None:
+        if pm.kind == "period" and pm.period_id is not None:
             period_by_subject[pm.subject_id].append(
-                PeriodMarkInfo(school_year=pm.school_year, period_kind=sp.kind_code, period_number=sp.number, mark=mark)
+                PeriodMarkInfo(
+                    school_year=pm.school_year, period_kind=pm.period_kind, period_number=pm.period_number, mark=mark
+                )
             )
         elif pm.kind == "annual":
             annual_by_subject[pm.subject_id].append(YearMarkInfo(school_year=pm.school_year, mark=mark))
@@ -121,7 +168,7 @@ def load_educations(
     educations = []
     for org_id in org_ids:
         org = organizations[org_id]
-        org_subjects = sorted((s for s in subjects.values() if s[0].organization_id == org_id), key=_subject_order)
+        org_subjects = sorted((s for s in subjects.values() if s.organization_id == org_id), key=_subject_order)
         last_class = next(
             (
                 classes[e.class_group_id]
@@ -140,34 +187,29 @@ def load_educations(
                 subjects=tuple(
                     SubjectPerformance(
                         name=local.name,
-                        base_subject_code=base.code if base else None,
-                        base_subject_name=base.name if base else None,
+                        base_subject_code=local.base_code,
+                        base_subject_name=local.base_name,
                         diary_marks=tuple(diary_by_subject[local.id]),
                         period_marks=tuple(period_by_subject[local.id]),
                         annual_marks=tuple(annual_by_subject[local.id]),
                         final_marks=tuple(final_by_subject[local.id]),
                     )
-                    for local, base in org_subjects
+                    for local in org_subjects
                 ),
             )
         )
     return tuple(educations)
 
 
-def _subject_order(pair: tuple[LocalSubject, BaseSubject | None]) -> tuple[str, int]:
-    return pair[0].name, pair[0].id
+def _subject_order(subject: Row[Any]) -> tuple[str, int]:
+    return subject.name, subject.id
 
 
-def _subjects(session: Session, ids: Iterable[int]) -> dict[int, tuple[LocalSubject, BaseSubject | None]]:
+def _subjects(session: Session, ids: Iterable[int]) -> dict[int, Row[Any]]:
     wanted = list(ids)
     if not wanted:
         return {}
-    rows = session.execute(
-        select(LocalSubject, BaseSubject)
-        .outerjoin(BaseSubject, BaseSubject.id == LocalSubject.base_subject_id)
-        .where(LocalSubject.id.in_(wanted))
-    ).tuples()
-    return {local.id: (local, base) for local, base in rows}
+    return {subject.id: subject for subject in session.execute(SUBJECTS, {"ids": wanted})}
 
 
 def _classes(session: Session, ids: set[int]) -> dict[int, ClassInfo]:
@@ -175,7 +217,7 @@ def _classes(session: Session, ids: set[int]) -> dict[int, ClassInfo]:
         return {}
     return {
         c.id: ClassInfo(name=c.name, grade=c.grade, school_year=c.school_year)
-        for c in session.scalars(select(ClassGroup).where(ClassGroup.id.in_(ids)))
+        for c in session.execute(CLASSES, {"ids": list(ids)})
     }
 
 
@@ -183,16 +225,7 @@ def _study_periods(
     session: Session, org_ids: list[int], date_from: dt.date, date_to: dt.date
 ) -> dict[int, list[StudyPeriodInfo]]:
     found: dict[int, list[StudyPeriodInfo]] = defaultdict(list)
-    rows = session.scalars(
-        select(StudyPeriod)
-        .where(
-            StudyPeriod.organization_id.in_(org_ids),
-            StudyPeriod.start_date <= date_to,
-            StudyPeriod.end_date >= date_from,
-        )
-        .order_by(StudyPeriod.start_date, StudyPeriod.number)
-    )
-    for period in rows:
+    for period in session.execute(STUDY_PERIODS, {"ids": org_ids, "date_from": date_from, "date_to": date_to}):
         kind = item_of(STUDY_PERIOD_KIND, period.kind_code)
         found[period.organization_id].append(
             StudyPeriodInfo(
