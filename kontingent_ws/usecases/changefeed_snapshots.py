@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from db.dates import as_utc
@@ -100,7 +100,12 @@ def _page() -> _Page:
     current = Enrolment.__table__.alias("current_enrolment")  # a changed student's current enrolment
     candidate = Enrolment.__table__.alias("candidate")
     classes = ClassGroup.__table__
-    upsert_of = lambda entity: and_(log.c.entity == entity, log.c.operation == UPSERT)  # noqa: E731
+
+    def key_of(entity: str) -> Any:
+        """The change's entity id when it is an upsert of ``entity``, else NULL: a NULL key is no
+        index probe at all, so each row looks up only the table of its own entity."""
+        return case((and_(log.c.entity == entity, log.c.operation == UPSERT), log.c.entity_id))
+
     current_id = (
         select(candidate.c.id)
         .where(candidate.c.student_id == student.c.id, candidate.c.exit_date.is_(None))
@@ -110,10 +115,10 @@ def _page() -> _Page:
         .scalar_subquery()
     )
     joined = (
-        log.outerjoin(student, and_(upsert_of(STUDENT), student.c.id == log.c.entity_id))
+        log.outerjoin(student, student.c.id == key_of(STUDENT))
         .outerjoin(person, person.c.id == student.c.id)
         .outerjoin(current, current.c.id == current_id)
-        .outerjoin(own, and_(upsert_of(ENROLMENT), own.c.id == log.c.entity_id))
+        .outerjoin(own, own.c.id == key_of(ENROLMENT))
         .outerjoin(
             unit,
             and_(
