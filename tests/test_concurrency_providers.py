@@ -32,7 +32,7 @@ from kontingent_ws.types.common import contract_namespace
 from kontingent_ws.usecases.intake.formats import XML_PACKET
 from kontingent_ws.usecases.intake.pipeline import CHUNK_SIZE, process_packet
 from kontingent_ws.usecases.intake.receive import Sender, store_packet
-from tests.conftest import POSTGRES_URL, drop_postgres_database, fresh_postgres_database
+from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
 from tests.intakekit import (
     SOUTH_INN,
     SOUTH_KPP,
@@ -46,8 +46,6 @@ from tests.intakekit import (
     student,
 )
 from tests.live import call_wsgi, read_fault, soap_envelope
-
-pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs KONTINGENT_TEST_POSTGRES_URL (PostgreSQL)")
 
 HIGH, LOW, BASE = "+7 900 000-00-01", "+7 900 000-00-02", "+7 900 000-00-03"
 """Phones sent by the higher-ranked provider (netschool), the lower-ranked one (dnevnik), and the
@@ -67,9 +65,10 @@ class Region:
         return make_session_factory(self.engine)()
 
 
-@pytest.fixture
+@pytest.fixture(params=[backend for backend in BACKENDS if backend == "postgresql"])
 def region(tmp_path: Path) -> Iterator[Region]:
-    """A fresh PostgreSQL database: the small region, netschool ranked above dnevnik at the school."""
+    """A fresh PostgreSQL database (only there: SQLite has one writer at a time, CI always runs
+    this): the small region, netschool ranked above dnevnik at the northern school."""
     url, name = fresh_postgres_database()
     initdb(url)
     engine = make_engine(url, pool_size=20)
