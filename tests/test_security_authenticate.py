@@ -17,7 +17,7 @@ from kontingent_ws.errors import AccessDenied, AuthenticationError
 from kontingent_ws.security.authenticate import DefaultAuthenticator
 from kontingent_ws.security.caller import AUTHORITY_ADMIN, SYSTEM
 from kontingent_ws.security.provisioning import new_system, new_user
-from kontingent_ws.security.scope import ensure_unit_visible
+from kontingent_ws.security.scope import ensure_unit_visible, known_visible
 from kontingent_ws.settings import Settings
 from tests.authkit import (
     SOAP,
@@ -137,6 +137,11 @@ def test_scope_read_with_the_account_only_ever_says_yes(session, settings, regio
     caller = _authenticate(session, settings, username_envelope("north_admin", PASSWORD))
     if session.get_bind().dialect.name == "postgresql":
         assert {north_id, *north_schools} <= caller.units_in_scope
+        assert caller.organizations_in_scope == north_schools
+        assert known_visible(caller, north_id, "authority")
+        assert all(known_visible(caller, school, "organization") for school in north_schools)
+    assert not known_visible(caller, north_id, "organization")
+    assert not known_visible(caller, south_school, "organization")
     assert south_school not in caller.units_in_scope
     call = call_context(session, settings, caller=caller)
     for school in north_schools:

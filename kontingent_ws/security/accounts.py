@@ -65,14 +65,23 @@ WITH claimed AS (
     ON CONFLICT (nonce) DO NOTHING
     RETURNING 1
 )
-SELECT id, login, password_hash, digest_secret, role, org_unit_id, is_active, failed_logins,
-       locked_until, last_login_at, EXISTS (SELECT 1 FROM claimed),
-       ARRAY(SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = app_user.org_unit_id
-             ORDER BY descendant_id LIMIT %(units)s)
-FROM app_user WHERE login = %(login)s
+SELECT a.id, a.login, a.password_hash, a.digest_secret, a.role, a.org_unit_id, a.is_active, a.failed_logins,
+       a.locked_until, a.last_login_at, EXISTS (SELECT 1 FROM claimed), scope.units, scope.organizations
+FROM app_user AS a
+CROSS JOIN LATERAL (
+    SELECT array_agg(c.descendant_id) AS units,
+           array_agg(c.descendant_id) FILTER (WHERE u.kind = 'organization') AS organizations
+    FROM (
+        SELECT descendant_id FROM org_unit_closure WHERE ancestor_id = a.org_unit_id
+        ORDER BY descendant_id LIMIT %(units)s
+    ) AS c
+    JOIN org_unit AS u ON u.id = c.descendant_id
+) AS scope
+WHERE a.login = %(login)s
 """
 """PostgreSQL, psycopg2 parameters. The CTE runs even when no account row matches (then it inserts
-nothing). The last column is (up to ``PREFETCHED_UNITS`` of) the units the account's scope holds."""
+nothing). The last two columns are (up to ``PREFETCHED_UNITS`` of) the units the account's scope
+holds, and which of them are organizations (NULL when none)."""
 
 PREFETCHED_UNITS = 500
 """A scope check of one of these units needs no query; a subset is enough (others are checked in the database)."""
@@ -101,6 +110,8 @@ class Claim(NamedTuple):
     nonce_is_new: bool
     units_in_scope: frozenset[int]
     """Units known (as of this statement) to lie within the account's scope; maybe not all of them."""
+    organizations_in_scope: frozenset[int]
+    """Those of ``units_in_scope`` that are organizations (the others are authorities)."""
 
 
 def claim_nonce_and_read_user(session: Session, *, login: str, nonce: str, now: dt.datetime) -> Claim | None:
@@ -126,10 +137,10 @@ def claim_nonce_and_read_user(session: Session, *, login: str, nonce: str, now: 
         if not raw.closed:
             raw.autocommit = False
     if row is None:
-        return Claim(None, False, frozenset())
-    *fields, claimed, units = row
+        return Claim(None, False, frozenset(), frozenset())
+    *fields, claimed, units, organizations = row
     fields[3] = bytes(fields[3])  # bytea arrives as a memoryview
-    return Claim(Account(*fields), bool(claimed), frozenset(units))
+    return Claim(Account(*fields), bool(claimed), frozenset(units or ()), frozenset(organizations or ()))
 
 
 def fetch_one(session: Session, raw: Any, statement: str, params: dict[str, Any]) -> tuple[Any, ...] | None:

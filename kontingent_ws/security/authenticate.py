@@ -112,6 +112,7 @@ class DefaultAuthenticator:
         )
         claimed: bool | None = None  # whether the one-trip lookup stored the nonce; None: it did not run
         units_in_scope: frozenset[int] = frozenset()
+        organizations_in_scope: frozenset[int] = frozenset()
         user: Account | None
         found = None
         if fresh and token.password_type == PASSWORD_DIGEST and token.nonce is not None and token.created:
@@ -119,7 +120,7 @@ class DefaultAuthenticator:
         if found is None:
             user = read_user(session, token.username)
         else:
-            user, claimed, units_in_scope = found
+            user, claimed, units_in_scope, organizations_in_scope = found
         if user is None:
             raise AuthenticationError(BAD_CREDENTIALS)
         if not user.is_active:
@@ -163,6 +164,7 @@ class DefaultAuthenticator:
             user_id=user.id,
             unit_id=user.org_unit_id,
             units_in_scope=units_in_scope,
+            organizations_in_scope=organizations_in_scope,
         )
 
     # --- systems ------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ class Caller:
     units_in_scope: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
     """Units read at authentication as lying within the scope (maybe only some of them): a check of
     one of these needs no query. Any other unit is checked against the closure table."""
+    organizations_in_scope: frozenset[int] = field(default_factory=frozenset, repr=False, compare=False)
+    """Those of ``units_in_scope`` that are organizations (the others are authorities): an
+    organization found here exists and is visible, with no query at all."""
     is_provider: bool = False
     is_consumer: bool = False
 

@@ -39,6 +39,15 @@ def within(session: Session, ancestor_id: int, unit_id: int) -> bool:
     return fetch_one(session, raw, _WITHIN_SQL, {"ancestor": ancestor_id, "unit": unit_id}) is not None
 
 
+def known_visible(caller: Caller, unit_id: int, kind: str) -> bool:
+    """Whether authentication already found ``unit_id`` to be an existing unit of ``kind``
+    (``organization`` or ``authority``) within the caller's scope: then neither its kind nor the
+    scope needs a query. False means only "ask the database"."""
+    if kind == "organization":
+        return unit_id in caller.organizations_in_scope
+    return unit_id in caller.units_in_scope and unit_id not in caller.organizations_in_scope
+
+
 def caller_of(call: CallContext) -> Caller:
     """The authenticated caller of a call (authentication is on for every contract)."""
     if isinstance(call.caller, Caller):
