@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from db.dates import as_utc
@@ -76,7 +76,6 @@ def _group(snapshot: type, columns: list[tuple[str, Any]], start: int) -> _Group
 class _Page:
     statement: Select[Any]
     student: _Group
-    current_enrolment: _Group
     enrolment: _Group
     unit: _Group
 
@@ -96,8 +95,7 @@ def _page() -> _Page:
     )
     student, person = Student.__table__, Person.__table__
     unit, organization, authority = OrgUnit.__table__, Organization.__table__, Authority.__table__
-    own = Enrolment.__table__.alias("own_enrolment")  # the enrolment a change names
-    current = Enrolment.__table__.alias("current_enrolment")  # a changed student's current enrolment
+    enrolment = Enrolment.__table__  # the enrolment a change names, or a changed student's current one
     candidate = Enrolment.__table__.alias("candidate")
     classes = ClassGroup.__table__
 
@@ -117,8 +115,7 @@ def _page() -> _Page:
     joined = (
         log.outerjoin(student, student.c.id == key_of(STUDENT))
         .outerjoin(person, person.c.id == student.c.id)
-        .outerjoin(current, current.c.id == current_id)
-        .outerjoin(own, own.c.id == key_of(ENROLMENT))
+        .outerjoin(enrolment, enrolment.c.id == func.coalesce(key_of(ENROLMENT), current_id))
         .outerjoin(
             unit,
             and_(
@@ -134,13 +131,6 @@ def _page() -> _Page:
         grows with every joined table, a scalar lookup adds nothing to it)."""
         return select(column).where(key == by).scalar_subquery()
 
-    def enrolment_of(table: Any) -> list[tuple[str, Any]]:
-        return [
-            *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[:4]),
-            ("class_name", looked_up(classes.c.name, classes.c.id, table.c.class_group_id)),
-            *((name, table.c[name]) for name in _ENROLMENT_COLUMNS[4:]),
-        ]
-
     groups: list[tuple[type, list[tuple[str, Any]]]] = [
         (Change, [(name, log.c[name]) for name in _CHANGE_COLUMNS]),
         (
@@ -151,8 +141,14 @@ def _page() -> _Page:
                 ("status_code", student.c.status_code),
             ],
         ),
-        (EnrolmentSnapshot, enrolment_of(current)),
-        (EnrolmentSnapshot, enrolment_of(own)),
+        (
+            EnrolmentSnapshot,
+            [
+                *((name, enrolment.c[name]) for name in _ENROLMENT_COLUMNS[:4]),
+                ("class_name", looked_up(classes.c.name, classes.c.id, enrolment.c.class_group_id)),
+                *((name, enrolment.c[name]) for name in _ENROLMENT_COLUMNS[4:]),
+            ],
+        ),
         (
             OrgUnitSnapshot,
             [
@@ -163,13 +159,13 @@ def _page() -> _Page:
         ),
     ]
     starts = [sum(len(columns) for _, columns in groups[:i]) for i in range(len(groups))]
-    _, student_group, current_group, own_group, unit_group = (
+    _, student_group, enrolment_group, unit_group = (
         _group(snapshot, columns, start) for (snapshot, columns), start in zip(groups, starts, strict=True)
     )
     statement = (
         select(*(column for _, columns in groups for _, column in columns)).select_from(joined).order_by(log.c.version)
     )
-    return _Page(statement, student_group, current_group, own_group, unit_group)
+    return _Page(statement, student_group, enrolment_group, unit_group)
 
 
 def read_page(session: Session, since: int, limit: int) -> list[Change]:
@@ -182,11 +178,11 @@ def read_page(session: Session, since: int, limit: int) -> list[Change]:
 
 
 def _snapshot(page: _Page, row: Sequence[Any]) -> Snapshot | None:
-    if (student := page.student.values(row)) is not None:
-        current = page.current_enrolment.values(row)
+    enrolment = page.enrolment.values(row)
+    if (student := page.student.values(row)) is not None:  # the enrolment is the student's current one
         make_student: Callable[..., StudentSnapshot] = StudentSnapshot  # the row's fields, then the enrolment
-        return make_student(*student, EnrolmentSnapshot(*current) if current is not None else None)
-    if (enrolment := page.enrolment.values(row)) is not None:
+        return make_student(*student, EnrolmentSnapshot(*enrolment) if enrolment is not None else None)
+    if enrolment is not None:
         return EnrolmentSnapshot(*enrolment)
     if (unit := page.unit.values(row)) is not None:
         return OrgUnitSnapshot(*unit)
