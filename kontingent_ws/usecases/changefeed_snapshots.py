@@ -1,12 +1,12 @@
 """One page of the change feed with the current data of what it names, read in one Core statement.
 
-The page's ``change_log`` rows (an indexed range scan of the version) are left-joined to the
-entity each upsert names: a student with its person and its current enrolment (open, primary
-first, latest entry; one correlated lookup per student) and that enrolment's class; an enrolment
-with its class; an organization or authority with its node row. Only the needed columns are
-selected and turned straight into the frozen snapshots, so a page of a thousand changes costs one
-round trip and no ORM entity. An entity deleted since its upsert has no snapshot (its deletion
-follows later in the feed).
+The page's ``change_log`` rows (a ``LIMIT``ed range scan of the version) are left-joined by key to
+the entity each upsert names: a student with its person and its current enrolment (open, primary
+first, latest entry; one correlated lookup per student); an enrolment (the same join: a row names
+either); an organization or authority with its node row; class names, organization types and
+authority levels are correlated lookups. Only the needed columns are selected and turned straight
+into the frozen snapshots, so a page of a thousand changes costs one round trip and no ORM entity.
+An entity deleted since its upsert has no snapshot (its deletion follows later in the feed).
 """
 
 from __future__ import annotations
