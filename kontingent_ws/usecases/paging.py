@@ -40,6 +40,20 @@ Sortable = Mapping[str, Sequence[SortKey]]
 """Answer field name → the columns it sorts by (a full name sorts by last, first, middle name)."""
 
 
+def sort_key(sort_by: str | None, direction: str | None, *, columns: Sortable, default: str) -> tuple[str, bool]:
+    """The checked sort request: (answer field, descending). ``columns`` is the whitelist of
+    sortable answer fields; any other name, or a direction other than asc/desc, is refused."""
+    name = (sort_by or "").strip() or default
+    if name not in columns:
+        raise ValidationError(
+            f"Неизвестное поле сортировки SortBy «{name}»; допустимы: {', '.join(columns)}", field="SortBy"
+        )
+    order = (direction or ASCENDING).strip().lower()
+    if order not in SORT_DIRECTIONS:
+        raise ValidationError("Направление сортировки SortDirection должно быть asc или desc", field="SortDirection")
+    return name, order == DESCENDING
+
+
 def sort_order(
     sort_by: str | None,
     direction: str | None,
@@ -52,16 +66,9 @@ def sort_order(
 
     ``columns`` is the whitelist of sortable answer fields; any other name is refused.
     """
-    name = (sort_by or "").strip() or default
-    if name not in columns:
-        raise ValidationError(
-            f"Неизвестное поле сортировки SortBy «{name}»; допустимы: {', '.join(columns)}", field="SortBy"
-        )
-    order = (direction or ASCENDING).strip().lower()
-    if order not in SORT_DIRECTIONS:
-        raise ValidationError("Направление сортировки SortDirection должно быть asc или desc", field="SortDirection")
+    name, descending = sort_key(sort_by, direction, columns=columns, default=default)
     keys = [*columns[name], tiebreak]
-    if order == DESCENDING:
+    if descending:
         return SortOrder(clauses=tuple(key.desc() for key in keys))
     return SortOrder(clauses=tuple(key.asc() for key in keys))
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, or_, select, true
 
 from adapters.identifiers import mask_document_number, mask_snils
 from db.classifiers import EDUCATION_FORM, EDUCATION_LEVEL, ENROLMENT_STATUS, IDENTITY_DOCUMENT_TYPE, SEX
 from db.hierarchy import subtree_ids
-from db.models import ClassGroup, Enrolment, IdentityDocument, OrgUnit, Person, Student
+from db.models import ClassGroup, Enrolment, IdentityDocument, OrgUnit, OrgUnitClosure, Person, Student
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security import audit
@@ -34,7 +34,7 @@ from kontingent_ws.usecases.paging import (
     label,
     prefix_pattern,
     prefix_range,
-    sort_order,
+    sort_key,
 )
 
 LIST_OBJECT = "student_list"
@@ -92,21 +92,23 @@ class StudentRow:
     education_form_name: str | None
 
 
-_Org = aliased(OrgUnit, name="current_org")
-_Class = aliased(ClassGroup, name="current_class")
+_person, _student, _enrolment = Person.__table__, Student.__table__, Enrolment.__table__
+_closure, _document = OrgUnitClosure.__table__, IdentityDocument.__table__
+_Org = OrgUnit.__table__.alias("current_org")
+_Class = ClassGroup.__table__.alias("current_class")
 
 SORTABLE: Sortable = {
-    "Id": (Student.id,),
-    "LastName": (Person.last_name_norm, Person.first_name_norm, Person.birth_date),
-    "FirstName": (Person.first_name_norm,),
-    "MiddleName": (Person.middle_name_norm,),
-    "BirthDate": (Person.birth_date,),
-    "Sex": (Person.sex,),
-    "Status": (Student.status_code,),
-    "OrganizationName": (_Org.short_name,),
-    "ClassName": (_Class.name,),
-    "EducationLevel": (Student.education_level_code,),
-    "EducationForm": (Student.education_form_code,),
+    "Id": (_student.c.id,),
+    "LastName": (_person.c.last_name_norm, _person.c.first_name_norm, _person.c.birth_date),
+    "FirstName": (_person.c.first_name_norm,),
+    "MiddleName": (_person.c.middle_name_norm,),
+    "BirthDate": (_person.c.birth_date,),
+    "Sex": (_person.c.sex,),
+    "Status": (_student.c.status_code,),
+    "OrganizationName": (_Org.c.short_name,),
+    "ClassName": (_Class.c.name,),
+    "EducationLevel": (_student.c.education_level_code,),
+    "EducationForm": (_student.c.education_form_code,),
 }
 """Answer fields a student list may be sorted by; ``LastName`` (the default) follows the order of
 the index on (last name, first name, birth date), so a page of a surname search is an index walk."""
@@ -148,19 +150,20 @@ def search_students(
     page_size: int,
 ) -> PageOf[StudentRow]:
     """One page of the students matching ``criteria`` within the caller's scope, with the total."""
-    require(caller_of(call), VIEW_REGISTRIES)
+    caller = caller_of(call)
+    require(caller, VIEW_REGISTRIES)
     paging = check_paging(page, page_size, limit=call.settings.page_size_limit)
-    order = sort_order(sort_by, sort_direction, columns=SORTABLE, default="LastName", tiebreak=Student.id)
-    student_conditions, person_conditions = _conditions(call, criteria)
-    where = and_(visible_students(call), *student_conditions, *person_conditions)
-
-    counted = select(func.count()).select_from(Student)
-    if person_conditions:
-        counted = counted.join(Person, Person.id == Student.id)
-    total = call.session.scalar(counted.where(where)) or 0
+    sort = sort_key(sort_by, sort_direction, columns=SORTABLE, default="LastName")
+    values = _criteria(call, criteria)
+    if not caller.sees_region:
+        if caller.unit_id is None:
+            raise deny(call, object_type="student", object_id=None)
+        values[SCOPE] = caller.unit_id
+    counted, page_query = _statements(tuple(sorted(values)), sort)
+    total = call.session.execute(counted, values).scalar() or 0
     if total <= paging.offset:
         return PageOf(items=[], total=total)
-    rows = _rows(call, row_query().where(where).order_by(*order.clauses).offset(paging.offset).limit(paging.limit))
+    rows = _rows(call, page_query, {**values, "page_offset": paging.offset, "page_limit": paging.limit})
     audit.record_reads(call, [row.id for row in rows], object_type=LIST_OBJECT)
     return PageOf(items=rows, total=total)
 
@@ -184,63 +187,96 @@ def list_organization_students(
 
 def row_query() -> Select[Any]:
     """The columns of a student row (documents come from a second query)."""
-    return (
-        select(
-            Student.id,
-            Person.last_name,
-            Person.first_name,
-            Person.middle_name,
-            Person.birth_date,
-            Person.sex,
-            Person.snils,
-            Student.status_code,
-            Student.current_organization_id,
-            _Org.short_name,
-            Student.current_class_group_id,
-            _Class.name,
-            Student.education_level_code,
-            Student.education_form_code,
-        )
-        .select_from(Student)
-        .join(Person, Person.id == Student.id)
-        .outerjoin(_Org, _Org.id == Student.current_organization_id)
-        .outerjoin(_Class, _Class.id == Student.current_class_group_id)
-    )
+    return select(
+        _student.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name, _person.c.birth_date,
+        _person.c.sex, _person.c.snils, _student.c.status_code, _student.c.current_organization_id,
+        _Org.c.short_name, _student.c.current_class_group_id, _Class.c.name, _student.c.education_level_code,
+        _student.c.education_form_code,
+    ).select_from(
+        _student.join(_person, _person.c.id == _student.c.id)
+        .outerjoin(_Org, _Org.c.id == _student.c.current_organization_id)
+        .outerjoin(_Class, _Class.c.id == _student.c.current_class_group_id)
+    )  # fmt: skip
 
 
-def _conditions(
-    call: CallContext, criteria: StudentFilter
-) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
-    """(conditions on ``student``, conditions on ``person``) of the criteria, checked."""
-    on_student: list[ColumnElement[bool]] = []
-    on_person: list[ColumnElement[bool]] = []
+
+
+def _subtree(parameter: str) -> Select[Any]:
+    return select(_closure.c.descendant_id).where(_closure.c.ancestor_id == bindparam(parameter))
+
+
+SCOPE = "scope_unit"
+"""Parameter of the caller's unit when the caller does not see the whole region."""
+
+CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "surname_low": _person.c.last_name_norm >= bindparam("surname_low"),
+    "surname_high": _person.c.last_name_norm < bindparam("surname_high"),
+    "first_name": _person.c.first_name_norm.like(bindparam("first_name"), escape="\\"),
+    "middle_name": _person.c.middle_name_norm.like(bindparam("middle_name"), escape="\\"),
+    "snils": _person.c.snils == bindparam("snils"),
+    "birth_date": _person.c.birth_date == bindparam("birth_date"),
+    "birth_from": _person.c.birth_date >= bindparam("birth_from"),
+    "birth_to": _person.c.birth_date <= bindparam("birth_to"),
+    "sex": _person.c.sex == bindparam("sex"),
+    "organization_id": _student.c.current_organization_id == bindparam("organization_id"),
+    "organization_tree": _student.c.current_organization_id.in_(_subtree("organization_tree")),
+    "class_group_id": _student.c.current_class_group_id == bindparam("class_group_id"),
+    "education_level": _student.c.education_level_code == bindparam("education_level"),
+    "education_form": _student.c.education_form_code == bindparam("education_form"),
+    "status": _student.c.status_code == bindparam("status"),
+    SCOPE: or_(
+        _student.c.current_organization_id.in_(_subtree(SCOPE)),
+        exists().where(_enrolment.c.student_id == _student.c.id, _enrolment.c.organization_id.in_(_subtree(SCOPE))),
+    ),
+}
+"""Every search condition by the name of the parameter (or the first of the parameters) it binds."""
+ON_PERSON = frozenset({"surname_low", "surname_high", "first_name", "middle_name", "snils", "birth_date",
+                       "birth_from", "birth_to", "sex"})  # fmt: skip
+
+
+@lru_cache(maxsize=512)
+def _statements(names: tuple[str, ...], sort: tuple[str, bool]) -> tuple[Select[Any], Select[Any]]:
+    """The count and the page statements of a search binding ``names`` sorted by ``sort``, built once
+    per shape: a search costs the binding of its values, not the building of its statements."""
+    where = [CONDITIONS[name] for name in names]
+    counted = select(func.count()).select_from(_student)
+    if ON_PERSON.intersection(names):
+        counted = counted.join(_person, _person.c.id == _student.c.id)
+    name, descending = sort
+    keys = [*SORTABLE[name], _student.c.id]
+    order = [key.desc() if descending else key.asc() for key in keys]
+    page = row_query().where(*where).order_by(*order).offset(bindparam("page_offset")).limit(bindparam("page_limit"))
+    return counted.where(*where), page
+
+
+def _criteria(call: CallContext, criteria: StudentFilter) -> dict[str, Any]:
+    """The checked values of the given criteria by their parameter names (see :data:`CONDITIONS`)."""
+    values: dict[str, Any] = {}
     surname = prefix_range(criteria.last_name)
     if surname is not None:
-        on_person.extend([Person.last_name_norm >= surname[0], Person.last_name_norm < surname[1]])
-    for column, value in (
-        (Person.first_name_norm, criteria.first_name),
-        (Person.middle_name_norm, criteria.middle_name),
-    ):
+        values["surname_low"], values["surname_high"] = surname
+    for name, value in (("first_name", criteria.first_name), ("middle_name", criteria.middle_name)):
         pattern = prefix_pattern(value)
         if pattern is not None:
-            on_person.append(column.like(pattern, escape="\\"))
+            values[name] = pattern
     snils = checked_snils(criteria.snils)
     if snils is not None:
-        on_person.append(Person.snils == snils)
+        values["snils"] = snils
     if criteria.birth_date is not None:
-        on_person.append(Person.birth_date == criteria.birth_date)
+        values["birth_date"] = criteria.birth_date
     start, end = checked_range(
         criteria.birth_date_from, criteria.birth_date_to, field_from="BirthDateFrom", field_to="BirthDateTo"
     )
     if start is not None:
-        on_person.append(Person.birth_date >= start)
+        values["birth_from"] = start
     if end is not None:
-        on_person.append(Person.birth_date <= end)
+        values["birth_to"] = end
     sex = checked_code(criteria.sex, classifier=SEX, field="Sex")
     if sex is not None:
-        on_person.append(Person.sex == sex)
+        values["sex"] = sex
     if criteria.organization_id is not None:
-        on_student.append(_organization_condition(call, criteria.organization_id, criteria.include_subordinate))
+        _check_organization(call, criteria.organization_id)
+        values["organization_tree" if criteria.include_subordinate else "organization_id"] = criteria.organization_id
     if criteria.class_group_id is not None:
         organization_id = call.session.scalar(
             select(ClassGroup.organization_id).where(ClassGroup.id == criteria.class_group_id)
@@ -250,30 +286,27 @@ def _conditions(
                 f"Класс (группа) с идентификатором {criteria.class_group_id} не найден", field="ClassGroupId"
             )
         ensure_unit_visible(call, organization_id, object_type="class_group")
-        on_student.append(Student.current_class_group_id == criteria.class_group_id)
-    for column, value, classifier, field in (
-        (Student.education_level_code, criteria.education_level, EDUCATION_LEVEL, "EducationLevel"),
-        (Student.education_form_code, criteria.education_form, EDUCATION_FORM, "EducationForm"),
-        (Student.status_code, criteria.status, ENROLMENT_STATUS, "Status"),
+        values["class_group_id"] = criteria.class_group_id
+    for name, value, classifier, field in (
+        ("education_level", criteria.education_level, EDUCATION_LEVEL, "EducationLevel"),
+        ("education_form", criteria.education_form, EDUCATION_FORM, "EducationForm"),
+        ("status", criteria.status, ENROLMENT_STATUS, "Status"),
     ):
         code = checked_code(value, classifier=classifier, field=field)
         if code is not None:
-            on_student.append(column == code)
-    return on_student, on_person
+            values[name] = code
+    return values
 
 
-def _organization_condition(call: CallContext, organization_id: int, include_subordinate: bool) -> ColumnElement[bool]:
+def _check_organization(call: CallContext, organization_id: int) -> None:
     kind = call.session.scalar(select(OrgUnit.kind).where(OrgUnit.id == organization_id))
     if kind is None:
         raise NotFound(f"Организация с идентификатором {organization_id} не найдена", field="OrganizationId")
     ensure_unit_visible(call, organization_id, object_type="organization")
-    if include_subordinate:
-        return Student.current_organization_id.in_(subtree_ids(organization_id))
-    return Student.current_organization_id == organization_id
 
 
-def _rows(call: CallContext, query: Select[Any]) -> list[StudentRow]:
-    found = call.session.execute(query).all()
+def _rows(call: CallContext, query: Select[Any], values: dict[str, Any]) -> list[StudentRow]:
+    found = call.session.execute(query, values).all()
     documents = primary_documents(call, [row[0] for row in found])
     rows = []
     for (sid, last, first, middle, born, sex, snils, status, org_id, org_name, class_id, class_name,
@@ -307,19 +340,23 @@ def _rows(call: CallContext, query: Select[Any]) -> list[StudentRow]:
     return rows
 
 
-def primary_documents(call: CallContext, person_ids: Sequence[int]) -> dict[int, IdentityDocument]:
-    """The main identity document of each person (primary first, then the oldest), one query."""
+PRIMARY_DOCUMENTS = (
+    select(_document.c.person_id, _document.c.doc_type_code, _document.c.series, _document.c.number)
+    .where(_document.c.person_id.in_(bindparam("person_ids", expanding=True)))
+    .order_by(_document.c.person_id, _document.c.is_primary.desc(), _document.c.id)
+)
+
+
+def primary_documents(call: CallContext, person_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """The main identity document of each person (primary first, then the oldest), one query:
+    rows with ``doc_type_code``, ``series`` and ``number``."""
     if not person_ids:
         return {}
-    documents: dict[int, IdentityDocument] = {}
-    for document in call.session.scalars(
-        select(IdentityDocument)
-        .where(IdentityDocument.person_id.in_(person_ids))
-        .order_by(IdentityDocument.person_id, IdentityDocument.is_primary.desc(), IdentityDocument.id)
-    ):
+    documents: dict[int, Row[Any]] = {}
+    for document in call.session.execute(PRIMARY_DOCUMENTS, {"person_ids": list(person_ids)}):
         documents.setdefault(document.person_id, document)
     return documents
 
 
-def _document_text(document: IdentityDocument) -> str:
+def _document_text(document: Row[Any]) -> str:
     return f"{document.series} {document.number}" if document.series else document.number
