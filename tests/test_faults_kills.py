@@ -44,7 +44,7 @@ from tests.test_smev_restart import double, signers  # noqa: F401 (fixtures)
 from tests.test_smev_restart import environment as smev_environment  # noqa: F401 (fixture)
 
 SEED = 20240901
-KILLS = 4
+KILLS = 3
 STALE_SECONDS = 1.0
 REPO = Path(__file__).resolve().parents[1]
 
@@ -175,7 +175,7 @@ def _all_jobs_done(engine: Engine) -> bool:
 # -- the SMEV participant ----------------------------------------------------------------------------
 
 QUERY = etree.QName("urn://kontingent-region/test/smev-restart/1.0", "AnyQuery")
-REQUESTS = 24
+REQUESTS = 16
 
 
 @pytest.mark.skipif(not SCHEMAS_DIR.is_dir(), reason="official SMEV 3 1.1 schemas are not present")
