@@ -140,18 +140,33 @@ def enrolled(
     )
 
 
+def _sources(expression: ColumnElement[Any] | Groupable) -> list[Any]:
+    """The tables, subqueries or CTEs ``expression`` reads."""
+    clause = expression.__clause_element__() if isinstance(expression, InstrumentedAttribute) else expression
+    return list(clause._from_objects)
+
+
 def _on_snapshot(expression: ColumnElement[Any] | Groupable) -> bool:
     """Whether ``expression`` reads ``report_enrolment`` columns only (else a joined dimension)."""
-    clause = expression.__clause_element__() if isinstance(expression, InstrumentedAttribute) else expression
-    sources = clause._from_objects  # the tables, aliases or CTEs the expression reads
+    sources = _sources(expression)
     return bool(sources) and all(source is Snapshot.__table__ for source in sources)
 
 
-def _first_level(enrolled: Enrolled, row_keys: Sequence[Groupable], *columns: Any) -> tuple[Select[Any], list[Any]]:
-    """The SELECT of the rows of ``enrolled`` grouped by their organization and class (when the
-    report needs them) and ``row_keys``; returns it and the grouping columns."""
+def _reads_organizations(enrolled: Enrolled, expressions: Sequence[Any]) -> bool:
+    """Whether any of ``expressions`` reads an attribute of the selected organizations."""
+    organizations = enrolled.organizations
+    return organizations is not None and any(
+        organizations in _sources(expression) for expression in expressions
+    )
+
+
+def _first_level(
+    enrolled: Enrolled, by_organization: bool, row_keys: Sequence[Groupable], *columns: Any
+) -> tuple[Select[Any], list[Any]]:
+    """The SELECT of the rows of ``enrolled`` grouped by their organization (``by_organization``)
+    and class (when joined) and ``row_keys``; returns it and the grouping columns."""
     grouping: list[Any] = []
-    if enrolled.organizations is not None:
+    if by_organization:
         grouping.append(Snapshot.organization_id.label("organization_id"))
     if enrolled.class_join is not None:
         grouping.append(Snapshot.class_group_id.label("class_group_id"))
@@ -162,10 +177,11 @@ def _first_level(enrolled: Enrolled, row_keys: Sequence[Groupable], *columns: An
     return query, grouping
 
 
-def _dimensions(enrolled: Enrolled, level: Subquery | CTE, query: Select[Any]) -> Select[Any]:
-    """``query`` over the first-level rows ``level`` with the selected organizations and classes joined."""
+def _dimensions(enrolled: Enrolled, by_organization: bool, level: Subquery | CTE, query: Select[Any]) -> Select[Any]:
+    """``query`` over the first-level rows ``level`` with the selected organizations (``by_organization``)
+    and classes joined."""
     query = query.select_from(level)
-    if enrolled.organizations is not None:
+    if by_organization and enrolled.organizations is not None:
         query = query.join(enrolled.organizations, enrolled.organizations.c.id == level.c.organization_id)
     if enrolled.class_join is not None:
         query = query.join(
@@ -216,9 +232,11 @@ def count_students(
     row_keys, other = _split(keys)
     row_flags = [(index, flag) for index, flag in enumerate(flags) if _on_snapshot(flag)]
     other_flags = [(index, flag) for index, flag in enumerate(flags) if not _on_snapshot(flag)]
+    by_organization = _reads_organizations(enrolled, [*keys, *flags])
     who = case((Snapshot.alone, null()), else_=Snapshot.student_id).label("who")
     first_query, grouping = _first_level(
         enrolled,
+        by_organization,
         row_keys,
         who,
         func.count().label("rows"),
@@ -230,9 +248,10 @@ def count_students(
     first = grouped.cte("first_level").prefix_with("MATERIALIZED") if classes else grouped.subquery("first_level")
     ordered = _keys_in_order(keys, first, other)
     row_key_columns = [first.c[f"row_key_{i}"] for i in range(len(row_keys))]
-    second = (
+    second = first if not (by_organization or enrolled.class_join) else (
         _dimensions(
             enrolled,
+            by_organization,
             first,
             select(
                 *ordered,
@@ -247,19 +266,21 @@ def count_students(
         .group_by(*(key for _, key in other), *row_key_columns, first.c.who)
         .subquery("second_level")
     )
+    # without joined attributes the first level is the second: its keys are all row keys, in order
+    key_names = [f"key_{index}" if second is not first else f"row_key_{index}" for index in range(len(keys))]
     alone = second.c.who.is_(None)
     students = select(
-        *(second.c[f"key_{index}"] for index in range(len(keys))),
+        *(second.c[name].label(f"key_{index}") for index, name in enumerate(key_names)),
         func.sum(case((alone, second.c.rows), else_=1)).label("students"),
         *(
             func.sum(case((alone, second.c[f"sum_{index}"]), else_=second.c[f"max_{index}"])).label(f"count_{index}")
             for index in range(len(flags))
         ),
-    ).group_by(*(second.c[f"key_{index}"] for index in range(len(keys))))
+    ).group_by(*(second.c[name] for name in key_names))
     if not classes:
         return students
     per_class = (
-        _dimensions(enrolled, first, select(*ordered, first.c.class_group_id))
+        _dimensions(enrolled, by_organization, first, select(*ordered, first.c.class_group_id))
         .where(first.c.class_group_id.is_not(None))
         .group_by(*(key for _, key in other), *row_key_columns, first.c.class_group_id)
         .subquery("per_class")
