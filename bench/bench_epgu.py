@@ -163,14 +163,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000, help="timed requests (python)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--as-is", action="store_true", help="use the database as it is: no migration, no demo "
+                        "generation (a shared database that must stay read-only but for audit records)")  # fmt: skip
     args = parser.parse_args()
-    initdb(args.url)
+    if args.as_is and args.auth == "signed":
+        raise SystemExit("--as-is needs --auth off: a signed run registers a consumer system")
     engine = make_engine(args.url)
     config = DemoConfig(students=args.students)
-    started = time.perf_counter()
-    result = generate_demo(engine, config, if_empty=True)
-    print(f"demo region: {'present' if result.skipped else f'{result.total_rows} rows'} "
-          f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
+    if not args.as_is:
+        initdb(args.url)
+        started = time.perf_counter()
+        result = generate_demo(engine, config, if_empty=True)
+        print(f"demo region: {'present' if result.skipped else f'{result.total_rows} rows'} "
+              f"({time.perf_counter() - started:.1f} s)")  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="bench-epgu-"))
     bodies = prepare_bodies(engine, school_year=config.school_year, signed=args.auth == "signed", workdir=workdir)
     engine.dispose()
@@ -203,7 +208,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    print(f"students: {args.students}, pupils asked about: {len(bodies)}, workers: {args.workers}, "
+    print(f"students: {'as is' if args.as_is else args.students}, pupils asked about: {len(bodies)}, workers: {args.workers}, "
           f"connections: {args.concurrency}, load average after: {os.getloadavg()[0]:.2f}")  # fmt: skip
     print(f"{count} requests in {seconds:.2f} s: {count / seconds:.0f} requests/s")
     print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {slowest:.1f} ms")

@@ -209,14 +209,18 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     parser.add_argument("--scenario", default="", help="run only the scenarios whose name contains this")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--as-is", action="store_true", help="use the database as it is: no migration, no demo "
+                        "generation (a shared database that must stay read-only but for audit records)")  # fmt: skip
     args = parser.parse_args(argv)
 
-    initdb(args.url)
     engine = make_engine(args.url)
-    generated = generate_demo(engine, DemoConfig(students=args.students), if_empty=True)
+    if not args.as_is:
+        initdb(args.url)
+        generated = generate_demo(engine, DemoConfig(students=args.students), if_empty=True)
+        report(f"generated now: {not generated.skipped}, {generated.seconds:.0f} s")
     with engine.connect() as connection:
         students = connection.scalar(select(func.count()).select_from(Student))
-    report(f"students: {students} (generated now: {not generated.skipped}, {generated.seconds:.0f} s)")
+    report(f"students: {students}")
     prepared = scenarios(engine, random.Random(1))
     engine.dispose()
     process, port = start_server(args.url, args.workers)
