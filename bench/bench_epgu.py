@@ -208,7 +208,8 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    print(f"students: {'as is' if args.as_is else args.students}, pupils asked about: {len(bodies)}, workers: {args.workers}, "
+    students = "as is" if args.as_is else args.students
+    print(f"students: {students}, pupils asked about: {len(bodies)}, workers: {args.workers}, "
           f"connections: {args.concurrency}, load average after: {os.getloadavg()[0]:.2f}")  # fmt: skip
     print(f"{count} requests in {seconds:.2f} s: {count / seconds:.0f} requests/s")
     print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {slowest:.1f} ms")
