@@ -39,7 +39,7 @@ def k85_age_date(year: int) -> dt.date:
 def oo1(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     on_date = oo1_snapshot(int_param(params, "year"))
     grades = (ClassGroup.grade.between(GRADES.start, GRADES.stop - 1),)
-    rows = enrolled(on_date, params, scope_unit_id, SCHOOL_TYPES, class_group="inner", class_conditions=grades)
+    rows = enrolled(session, on_date, params, scope_unit_id, SCHOOL_TYPES, class_group="inner", class_conditions=grades)
     query = count_students(rows, (ClassGroup.grade,), (is_girl(), ClassGroup.is_adapted.is_(True)), classes=True)
     found = {
         int(grade): (int(classes), int(pupils), int(girls), int(adapted))
@@ -48,14 +48,17 @@ def oo1(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int |
     return [(f"{grade} класс", *found.get(grade, (0, 0, 0, 0))) for grade in GRADES]
 
 
-def _pupils(year: int, params: Mapping[str, ParamValue], scope_unit_id: int | None, class_group: ClassJoin) -> Any:
+def _pupils(
+    session: Session, year: int, params: Mapping[str, ParamValue], scope_unit_id: int | None, class_group: ClassJoin
+) -> Any:
     """The snapshot rows of the kindergartens' pupils at the end of the reporting year."""
-    return enrolled(k85_snapshot(year), {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id, class_group=class_group)
+    preschools = {**params, "org_type": PRESCHOOL_TYPE}
+    return enrolled(session, k85_snapshot(year), preschools, scope_unit_id, class_group=class_group)
 
 
 def k85_groups(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     bands = [item.code for item in classifiers.items_of(classifiers.GROUP_AGE_BAND)]
-    rows = _pupils(int_param(params, "year"), params, scope_unit_id, "inner")
+    rows = _pupils(session, int_param(params, "year"), params, scope_unit_id, "inner")
     keys = (ClassGroup.orientation_code, ClassGroup.age_band_code)
     table: dict[str | None, list[int]] = {}
     for orientation, band, pupils, groups in session.execute(count_students(rows, keys, classes=True)):
@@ -76,7 +79,7 @@ def k85_ages(session: Session, params: Mapping[str, ParamValue], scope_unit_id: 
     year = int_param(params, "year")
     age = capped(years_on(k85_age_date(year)), OLDEST_AGE)
     query = count_students(
-        _pupils(year, params, scope_unit_id, None), (age,), (is_girl(), Snapshot.citizenship_code.in_(FOREIGN))
+        _pupils(session, year, params, scope_unit_id, None), (age,), (is_girl(), Snapshot.citizenship_code.in_(FOREIGN))
     )
     found = {int(years): tuple(int(value) for value in counts) for years, *counts in session.execute(query)}
     return [(age_label(years, OLDEST_AGE), *found.get(years, (0, 0, 0))) for years in range(OLDEST_AGE + 1)]

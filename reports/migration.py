@@ -12,14 +12,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from db.models import Enrolment, Organization
 from reports.definition import Column
 from reports.query import count_if
-from reports.snapshot import Snapshot
+from reports.snapshot import Snapshot, organization_ids
 
 ENTRY_TRANSFER = "2"
 ENTRY_INTERNAL = "4"
@@ -67,7 +67,9 @@ def count_if_then(first: ColumnElement[bool], then: ColumnElement[bool]) -> Colu
     return func.coalesce(func.sum(case((first, case((then, 1), else_=0)), else_=0)), 0)
 
 
-def movement_query(key: str, organizations: Subquery, date_from: dt.date, date_to: dt.date) -> Subquery:
+def movement_query(
+    session: Session, key: str, organizations: Subquery, date_from: dt.date, date_to: dt.date
+) -> Subquery:
     """Counts of ``MOVEMENT_COLUMNS`` per value of the column ``key`` of ``organizations`` (from
     ``reports.snapshot.organizations_of``), that value as ``key``, over the enrolments entered or
     left in the range: counted per organization first, then summed per key."""
@@ -94,7 +96,7 @@ def movement_query(key: str, organizations: Subquery, date_from: dt.date, date_t
     )
     per_organization = (
         select(Snapshot.organization_id, *(count.label(f"count_{index}") for index, count in enumerate(counts)))
-        .where(or_(entered, left), Snapshot.organization_id.in_(select(organizations.c.id)))
+        .where(or_(entered, left), Snapshot.organization_id.in_(organization_ids(session, organizations)))
         .group_by(Snapshot.organization_id)
         .subquery("per_organization")
     )

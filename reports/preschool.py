@@ -48,7 +48,7 @@ def ownership(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
 def activity_kinds(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     preschools = {**params, "org_type": PRESCHOOL_TYPE}
     selected = organizations_of(preschools, scope_unit_id)
-    rows = enrolled(date_param(params, "on_date"), preschools, scope_unit_id, organizations=selected)
+    rows = enrolled(session, date_param(params, "on_date"), preschools, scope_unit_id, organizations=selected)
     pupils = {code: int(n) for code, n in session.execute(count_students(rows, (selected.c.activity_kind_code,)))}
     kind = Organization.activity_kind_code
     organizations = select(kind, func.count(Organization.id)).where(*_preschools(params, scope_unit_id)).group_by(kind)
@@ -68,7 +68,7 @@ def _in_classifier_order(classifier: str, found: Mapping[str | None, tuple[int, 
 def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     organizations = organizations_of({**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id)
     dates = date_param(params, "date_from"), date_param(params, "date_to")
-    movements = movement_query("id", organizations, *dates)
+    movements = movement_query(session, "id", organizations, *dates)
     counts = [column for column in movements.c if column.name != "key"]
     query = (
         select(Organization.id, Organization.short_name, Municipality.name, *counts)
@@ -80,15 +80,17 @@ def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
     return [(name, municipality or "", *(int(value) for value in counts)) for _, name, municipality, *counts in rows]
 
 
-def _pupils(params: Mapping[str, ParamValue], scope_unit_id: int | None, class_group: ClassJoin = None) -> Any:
+def _pupils(
+    session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None, class_group: ClassJoin = None
+) -> Any:
     """The snapshot rows of the kindergartens' pupils on the date (see ``reports.snapshot.enrolled``)."""
     on_date = date_param(params, "on_date")
-    return enrolled(on_date, {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id, class_group=class_group)
+    return enrolled(session, on_date, {**params, "org_type": PRESCHOOL_TYPE}, scope_unit_id, class_group=class_group)
 
 
 def pupils_by_age(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     age = capped(years_on(date_param(params, "on_date")), OLDEST_AGE)
-    query = count_students(_pupils(params, scope_unit_id), (age,), (is_boy(), is_girl()))
+    query = count_students(_pupils(session, params, scope_unit_id), (age,), (is_boy(), is_girl()))
     found = {int(row[0]): tuple(int(value) for value in row[1:]) for row in session.execute(query)}
     return [(age_label(years, OLDEST_AGE), *found.get(years, (0, 0, 0))) for years in range(OLDEST_AGE + 1)]
 
@@ -100,7 +102,7 @@ def _pupils_by_group_attribute(
     params: Mapping[str, ParamValue],
     scope_unit_id: int | None,
 ) -> list[Row]:
-    rows = _pupils(params, scope_unit_id, class_group="outer")
+    rows = _pupils(session, params, scope_unit_id, class_group="outer")
     query = count_students(rows, (attribute,), classes=True)
     found = {code: (int(groups), int(pupils)) for code, pupils, groups in session.execute(query)}
     return _in_classifier_order(classifier, found)

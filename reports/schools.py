@@ -19,7 +19,7 @@ SCHOOL_PARAMS = (ON_DATE, *TERRITORY, ORG_TYPE)
 
 
 def registry(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
+    enrolments = enrolled(session, date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
     students = count_students(enrolments, (Snapshot.organization_id,)).subquery("students")
     query = (
         select(
@@ -65,7 +65,7 @@ def level_of_grade(grade: int | None) -> str:
 
 
 def structure(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
-    rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES, class_group="outer")
+    rows = enrolled(session, date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES, class_group="outer")
     keys = (ClassGroup.grade, Snapshot.education_form_code)
     found = session.execute(count_students(rows, keys, (is_girl(),), classes=True))
     ordered = sorted(found, key=lambda row: (row[0] is None, row[0] or 0, row[1] or ""))
@@ -85,7 +85,7 @@ def structure(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
 def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     organizations = organizations_of(params, scope_unit_id, SCHOOL_TYPES)
     dates = date_param(params, "date_from"), date_param(params, "date_to")
-    movements = movement_query("municipality_id", organizations, *dates)
+    movements = movement_query(session, "municipality_id", organizations, *dates)
     counts = [column for column in movements.c if column.name != "key"]
     query = select(Municipality.name, *counts).select_from(movements).outerjoin(
         Municipality, Municipality.id == movements.c.key
@@ -97,7 +97,7 @@ def migration(session: Session, params: Mapping[str, ParamValue], scope_unit_id:
 def students_by_organization(
     session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None
 ) -> list[Row]:
-    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
+    enrolments = enrolled(session, date_param(params, "on_date"), params, scope_unit_id, SCHOOL_TYPES)
     students = count_students(enrolments, (Snapshot.organization_id,), (is_boy(), is_girl())).subquery("students")
     query = (
         select(
@@ -120,7 +120,7 @@ def students_by_municipality(
     session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None
 ) -> list[Row]:
     organizations = organizations_of(params, scope_unit_id, SCHOOL_TYPES)
-    rows = enrolled(date_param(params, "on_date"), params, scope_unit_id, organizations=organizations)
+    rows = enrolled(session, date_param(params, "on_date"), params, scope_unit_id, organizations=organizations)
     found = session.execute(count_students(rows, (organizations.c.municipality_id,), (is_boy(), is_girl())))
     students = {municipality_id: tuple(int(value) for value in counts) for municipality_id, *counts in found}
     parent = aliased(Municipality)

@@ -37,7 +37,7 @@ def organizations_by_type(session: Session, params: Mapping[str, ParamValue], sc
 
 def students_by_type(session: Session, params: Mapping[str, ParamValue], scope_unit_id: int | None) -> list[Row]:
     organizations = organizations_of(params, scope_unit_id)
-    enrolments = enrolled(date_param(params, "on_date"), params, scope_unit_id, organizations=organizations)
+    enrolments = enrolled(session, date_param(params, "on_date"), params, scope_unit_id, organizations=organizations)
     query = count_students(enrolments, (organizations.c.type_code,), (is_boy(), is_girl()))
     found = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in session.execute(query)}
     rows: list[Row] = []

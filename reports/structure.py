@@ -18,7 +18,7 @@ STRUCTURE_PARAMS = (ON_DATE, *TERRITORY, ORG_TYPE)
 
 def _by(session: Session, params: Mapping[str, ParamValue], scope: int | None, *group_by: Groupable) -> Any:
     """(group values…, students, boys, girls) of the students enrolled on the date."""
-    rows = enrolled(date_param(params, "on_date"), params, scope)
+    rows = enrolled(session, date_param(params, "on_date"), params, scope)
     return session.execute(count_students(rows, group_by, (is_boy(), is_girl())))
 
 
