@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from adapters.identifiers import make_inn_org, make_snils
 from db import hierarchy
@@ -95,11 +99,27 @@ def write_packet(stream: IO[str], *, students: int, subjects: int, inn: str) -> 
     return marks
 
 
-def setup(url: str, directory: Path) -> tuple[int, str, Path, Path]:
+@contextmanager
+def scratch_database(base_url: str, prefix: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh database next to the one ``base_url`` names; dropped at the end unless ``keep``."""
+    base = make_url(base_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def setup(url: str, directory: Path, inn: str = make_inn_org(770_000_001)) -> tuple[int, str, Path, Path]:
     """A region with one school and the provider ``bench``; returns (provider id, school ИНН, key, certificate)."""
     initdb(url)
     engine = make_engine(url)
-    inn = make_inn_org(770_000_001)
     with make_session_factory(engine)() as session:
         region = Region(code="99", name="Тестовая область", oktmo="99000000")
         session.add(region)
@@ -121,6 +141,16 @@ def setup(url: str, directory: Path) -> tuple[int, str, Path, Path]:
         system_id = system.id
     engine.dispose()
     return system_id, inn, key, cert
+
+
+def server_cpu(session: Session) -> float:
+    """CPU seconds used so far by the PostgreSQL backend of ``session`` (the server runs on this host)."""
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def raw_copy(url: str) -> float:
@@ -153,55 +183,48 @@ def main() -> int:
     parser.add_argument("--subjects", type=int, default=5, help="subjects with four quarter marks each")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
-    base = make_url(args.url)
-    name = f"kt_bench_intake_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        with tempfile.TemporaryDirectory() as temp:
-            directory = Path(temp)
-            system_id, inn, key_path, cert_path = setup(url, directory)
-            packet = directory / "packet.xml"
+    with scratch_database(args.url, "kt_bench_intake", keep=args.keep) as url, tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp)
+        system_id, inn, key_path, cert_path = setup(url, directory)
+        packet = directory / "packet.xml"
+        started = time.perf_counter()
+        with packet.open("w", encoding="utf-8") as stream:
+            marks = write_packet(stream, students=args.students, subjects=args.subjects, inn=inn)
+        generated = time.perf_counter() - started
+        signature = sign_packet_file(packet, key_path.read_bytes(), cert_path.read_bytes())
+        size = packet.stat().st_size
+        print(f"packet: {args.students} students, {marks} period marks, {size / 2**20:.0f} MiB "
+              f"(generated in {generated:.1f} s)")
+        settings = Settings(database_url=url, data_dir=directory / "data")
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        with factory() as session:
             started = time.perf_counter()
-            with packet.open("w", encoding="utf-8") as stream:
-                marks = write_packet(stream, students=args.students, subjects=args.subjects, inn=inn)
-            generated = time.perf_counter() - started
-            signature = sign_packet_file(packet, key_path.read_bytes(), cert_path.read_bytes())
-            size = packet.stat().st_size
-            print(f"packet: {args.students} students, {marks} period marks, {size / 2**20:.0f} MiB "
-                  f"(generated in {generated:.1f} s)")
-            settings = Settings(database_url=url, data_dir=directory / "data")
-            engine = make_engine(url)
-            factory = make_session_factory(engine)
-            with factory() as session:
-                started = time.perf_counter()
-                stored = store_packet(session, settings, source_path=packet, detached_signature=signature,
-                                      sender=Sender(system_id=system_id, user_id=None), file_name=packet.name,
-                                      format=XML_PACKET)
-                session.commit()
-                received = time.perf_counter() - started
-                started = time.perf_counter()
-                outcome = process_packet(session, settings, stored.packet_id, job_id=stored.job_id)
-                loaded = time.perf_counter() - started
-            engine.dispose()
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            if outcome.status != "done":
-                print(f"load failed: {outcome}", file=sys.stderr)
-                return 1
-            copy_seconds = raw_copy(url)
-            rate = args.students / loaded
-            print(f"stored as received: {received:.1f} s")
-            print(f"applied: {outcome.counts.applied} rows in {loaded:.1f} s = {rate:,.0f} students/s "
-                  f"({outcome.counts.applied / loaded:,.0f} rows/s)")
-            print(f"raw COPY of the same rows: {copy_seconds:.1f} s; load / COPY = {loaded / copy_seconds:.1f}×")
-            print(f"peak RSS of the load: {peak:.0f} MiB")
-    finally:
-        if not args.keep:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            stored = store_packet(session, settings, source_path=packet, detached_signature=signature,
+                                  sender=Sender(system_id=system_id, user_id=None), file_name=packet.name,
+                                  format=XML_PACKET)
+            session.commit()
+            received = time.perf_counter() - started
+            server_started = server_cpu(session)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            outcome = process_packet(session, settings, stored.packet_id, job_id=stored.job_id)
+            loaded, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            server = server_cpu(session) - server_started
+        engine.dispose()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if outcome.status != "done":
+            print(f"load failed: {outcome}", file=sys.stderr)
+            return 1
+        copy_seconds = raw_copy(url)
+        rate = args.students / loaded
+        print(f"stored as received: {received:.1f} s")
+        print(f"applied: {outcome.counts.applied} rows in {loaded:.1f} s = {rate:,.0f} students/s "
+              f"({outcome.counts.applied / loaded:,.0f} rows/s)")
+        print(f"CPU of the load: this process {cpu:.1f} s, its PostgreSQL backend {server:.1f} s "
+              f"= {args.students / (cpu + server):,.0f} students per CPU-second; "
+              f"load average {os.getloadavg()[0]:.1f}")
+        print(f"raw COPY of the same rows: {copy_seconds:.1f} s; load / COPY = {loaded / copy_seconds:.1f}×")
+        print(f"peak RSS of the load: {peak:.0f} MiB")
     return 0
 
 

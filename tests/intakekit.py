@@ -35,9 +35,10 @@ def snils(n: int) -> str:
 
 
 def packet_xml(packet_id: str, sections: dict[str, list[str]], *, provider: str = "netschool",
-               org_inn: str = NORTH_INN, org_kpp: str = NORTH_KPP) -> bytes:
-    """A packet with the given rows (XML fragments) per section, in schema order."""
-    body = "".join(
+               org_inn: str = NORTH_INN, org_kpp: str = NORTH_KPP, organization: str = "") -> bytes:
+    """A packet with the given rows (XML fragments) per section, in schema order, after the
+    ``Organization`` element when one is given."""
+    body = organization + "".join(
         f"<{name}>{''.join(sections[name])}</{name}>" for name in SECTION_ORDER if sections.get(name)
     )
     return (

@@ -9,13 +9,16 @@ from adapters.records import MappedChunk
 from kontingent_ws.usecases.intake.apply_catalog import apply_class_groups, apply_study_periods, apply_subjects
 from kontingent_ws.usecases.intake.apply_enrolments import apply_enrolments
 from kontingent_ws.usecases.intake.apply_marks import apply_diary_marks, apply_exam_results, apply_period_marks
+from kontingent_ws.usecases.intake.apply_organization import apply_organization
 from kontingent_ws.usecases.intake.apply_people import apply_students
+from kontingent_ws.usecases.intake.apply_queue import apply_queue_applications
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 
 Writer = Callable[[ApplyContext, Sequence[Any]], None]
 
 WRITERS: dict[str, Writer] = {
+    "Organization": apply_organization,
     "ClassGroups": apply_class_groups,
     "Subjects": apply_subjects,
     "StudyPeriods": apply_study_periods,
@@ -24,9 +27,10 @@ WRITERS: dict[str, Writer] = {
     "DiaryMarks": apply_diary_marks,
     "PeriodMarks": apply_period_marks,
     "ExamResults": apply_exam_results,
+    "QueueApplications": apply_queue_applications,
 }
-"""Section name → its writer. The organization's requisites are not written by packets (the
-organization is the one named in the header); sections without a writer are refused row by row."""
+"""Section name → its writer (the organization's requisites only for the organization the header
+names); sections without a writer are refused row by row."""
 HEADER_SECTIONS = frozenset({"Packet", "Organization"})
 
 AfterChunk = Callable[[int], None]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from adapters.records import EnrolmentRecord
 from db import classifiers
@@ -15,7 +15,7 @@ from db.models import Enrolment, Student
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import ENROLMENT, STUDENT, UPSERT
 from kontingent_ws.usecases.intake.apply_people import update_by_id, warn_kept
-from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows
+from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext, Held
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
@@ -27,6 +27,9 @@ MERGED_FIELDS = ("class_group_id", "education_level_code", "programme_kind_code"
 COLUMNS = ("id", "student_id", "organization_id", "entry_date", "entry_reason_code", "is_primary",
            "source_system_id", "source_packet_id", *MERGED_FIELDS)
 STUDYING = "1"
+CURRENT_STATE = ("status_code", "current_organization_id", "current_class_group_id", "education_level_code",
+                 "education_form_code")
+"""The student's columns kept in step with its enrolments."""
 
 
 def _load_spans(ctx: ApplyContext, student_ids: Sequence[int]) -> None:
@@ -135,10 +138,8 @@ def _close_transfers(ctx: ApplyContext, closures: Sequence[Closure]) -> None:
     """Close the open enrolments elsewhere the day before the new entry, as transfers."""
     if not closures:
         return
-    ctx.session.execute(
-        update(Enrolment),
-        [{"id": c.enrolment_id, "exit_date": c.exit_date, "exit_reason_code": TRANSFER_EXIT_REASON} for c in closures],
-    )
+    update_rows(ctx.session, Enrolment.__table__, ("exit_date", "exit_reason_code"),  # type: ignore[arg-type]
+                [(c.enrolment_id, c.exit_date, TRANSFER_EXIT_REASON) for c in closures])
     for closure in closures:
         record_change(ctx.session, ENROLMENT, closure.enrolment_id, UPSERT, org_unit_id=closure.organization_id)
 
@@ -156,11 +157,6 @@ def _refresh_students(ctx: ApplyContext, student_ids: set[int]) -> None:
             span = max(spans, key=lambda s: (s.exit_date, s.entry_date))
             item = classifiers.item_of(classifiers.EXIT_REASON, span.exit_reason_code or "")
             status, group = (item.extra.get("status", "2") if item else "2"), None
-        rows.append({
-            "id": sid, "status_code": status, "current_organization_id": span.organization_id,
-            "current_class_group_id": group, "education_level_code": span.education_level_code,
-            "education_form_code": span.education_form_code,
-        })
+        rows.append((sid, status, span.organization_id, group, span.education_level_code, span.education_form_code))
         record_change(ctx.session, STUDENT, sid, UPSERT, org_unit_id=span.organization_id)
-    if rows:
-        ctx.session.execute(update(Student), rows)
+    update_rows(ctx.session, Student.__table__, CURRENT_STATE, rows)  # type: ignore[arg-type]

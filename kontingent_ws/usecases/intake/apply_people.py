@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy import Table, select, tuple_
 
 from adapters.records import PersonRecord, StudentRecord
 from db.models import IdentityDocument, LegalRepresentative, Person, Student
 from db.names import normalize_name
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
-from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows
+from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people
 from kontingent_ws.usecases.intake.priority import merge_fields
@@ -128,8 +128,11 @@ def upsert_people(ctx: ApplyContext, items: Sequence[PersonItem]) -> list[int | 
             existing.append((index, match.person_id))
             result[index] = match.person_id
         elif item.person.birth_date is None or item.person.sex is None:
-            ctx.warn(intake_error("PERSON_INCOMPLETE", section=item.section, row=item.row, ref=item.ref,
-                                  field=item.field, value=f"{item.person.last_name} {item.person.first_name}"))
+            code = "PERSON_INCOMPLETE" if item.optional else "PERSON_UNREGISTERED"
+            (ctx.warn if item.optional else ctx.refuse)(
+                intake_error(code, section=item.section, row=item.row, ref=item.ref, field=item.field,
+                             value=f"{item.person.last_name} {item.person.first_name}")
+            )
         else:
             identity = _identity(item.person)
             assert identity is not None  # birth date known
@@ -199,12 +202,13 @@ def _merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[
 
 
 def update_by_id(ctx: ApplyContext, model: Any, updates: dict[int, dict[str, Any]]) -> None:
-    """One ``executemany`` UPDATE per set of changed columns."""
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    """One UPDATE per set of changed columns (``bulk.update_rows``)."""
+    shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for entity_id, changes in updates.items():
-        shapes.setdefault(tuple(sorted(changes)), []).append({"id": entity_id, **changes})
-    for rows in shapes.values():
-        ctx.session.execute(update(model), rows)
+        shape = tuple(sorted(changes))
+        shapes.setdefault(shape, []).append((entity_id, *(changes[name] for name in shape)))
+    for shape, rows in shapes.items():
+        update_rows(ctx.session, _table(model), shape, rows)
 
 
 def _add_documents(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]]) -> None:

@@ -1,4 +1,5 @@
-"""Bulk writes for the intake: new ids in one round trip, new rows by COPY on PostgreSQL.
+"""Bulk writes for the intake: new ids in one round trip, new rows by COPY on PostgreSQL (run in the
+background by ``copy_pipe`` while the next slice is mapped), updates as one ``UPDATE … FROM VALUES``.
 
 On SQLite (tests, small installations) the same calls fall back to ``executemany`` inserts and
 ``RETURNING``; the rows written are identical.
@@ -7,13 +8,15 @@ On SQLite (tests, small installations) the same calls fall back to ``executemany
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text
+from psycopg2.extras import execute_values
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
+
+from kontingent_ws.usecases.intake.copy_pipe import drain, pipe_of
 
 
 def is_postgres(session: Session) -> bool:
@@ -37,38 +40,94 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+def _text(value: str) -> str:
+    return value.translate(_ESCAPES)
+
+
+def _boolean(value: bool) -> str:
+    return "t" if value else "f"
+
+
+def _iso(value: dt.date) -> str:
+    return value.isoformat()
+
+
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: _text, int: str, bool: _boolean, Decimal: str, float: repr, dt.date: _iso, dt.datetime: _iso,
+}
+"""COPY text format of a value, by its exact type (one dictionary lookup a value)."""
+
+
 def _copy_value(value: Any) -> str:
     if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
+        return NULL
+    fmt = _FORMATS.get(type(value))
+    if fmt is not None:
+        return fmt(value)
+    if isinstance(value, bool):
+        return _boolean(value)
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, Decimal | int | float):
         return str(value)
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return _text(str(value))
+
+
+def copy_line(row: Sequence[Any]) -> str:
+    """One row in COPY's text format, with its newline."""
+    formats = _FORMATS
+    return "\t".join(
+        NULL if value is None else (formats.get(type(value)) or _copy_value)(value) for value in row
+    ) + "\n"
 
 
 def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction."""
     if is_postgres(session):
-        buffer = io.StringIO()
-        count = 0
-        for row in rows:
-            buffer.write("\t".join(_copy_value(value) for value in row))
-            buffer.write("\n")
-            count += 1
-        if count:
-            buffer.seek(0)
-            cursor = session.connection().connection.cursor()
-            try:
-                cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", buffer)
-            finally:
-                cursor.close()
-        return count
+        lines = [copy_line(row) for row in rows]
+        if lines:
+            pipe_of(session).submit(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", "".join(lines))
+        return len(lines)
     params = [dict(zip(columns, row, strict=True)) for row in rows]
     if params:
         session.execute(insert(table), params)
     return len(params)
+
+
+def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """``UPDATE table SET columns`` for every row ``(id, *values)``: one statement on PostgreSQL.
+
+    On PostgreSQL the rows travel as one ``VALUES`` list joined to the table (``UPDATE … FROM``),
+    each value cast to its column's type; elsewhere one ``executemany``.
+    """
+    if not rows:
+        return
+    if not is_postgres(session):
+        params = [{"_id": row[0], **dict(zip(columns, row[1:], strict=True))} for row in rows]
+        statement = update(table).where(table.c.id == bindparam("_id")).values(
+            {name: bindparam(name) for name in columns}
+        )
+        session.execute(statement, params)
+        return
+    dialect = session.get_bind().dialect
+    casts = ", ".join(f"%s::{table.c[name].type.compile(dialect)}" for name in ("id", *columns))
+    assignments = ", ".join(f"{name} = v.{name}" for name in columns)
+    names = ", ".join(("id", *columns))
+    drain(session)
+    cursor = session.connection().connection.cursor()
+    # names come from the table's metadata, values travel as parameters
+    sql = f"UPDATE {table.name} AS t SET {assignments} FROM (VALUES %s) AS v({names}) WHERE t.id = v.id"  # noqa: S608
+    try:
+        execute_values(
+            cursor,
+            sql,
+            [tuple(row) for row in rows],
+            template=f"({casts})",
+            page_size=max(len(rows), 1),
+        )
+    finally:
+        cursor.close()

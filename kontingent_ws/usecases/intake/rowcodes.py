@@ -32,6 +32,19 @@ INTAKE_TEMPLATES = MappingProxyType(
             template="Лицо «{value}» не найдено в реестре, а для регистрации нужны дата рождения и пол",
             severity="warning",
         ),
+        "PERSON_UNREGISTERED": ErrorTemplate(
+            template="Лицо «{value}» не найдено в реестре, а для регистрации нужны дата рождения и пол: "
+            "строка не загружена"
+        ),
+        "ORGANIZATION_MISMATCH": ErrorTemplate(
+            template="Сведения об организации с ИНН {value} не относятся к организации пакета (ИНН {header_inn})"
+        ),
+        "UNKNOWN_MUNICIPALITY": ErrorTemplate(
+            template="Муниципальное образование с ОКТМО {value} не найдено в реестре"
+        ),
+        "UNKNOWN_ORGANIZATION": ErrorTemplate(
+            template="Организация с ИНН {value} не найдена в реестре (или ИНН без КПП принадлежит нескольким)"
+        ),
         "SECTION_NOT_LOADED": ErrorTemplate(template="Раздел «{value}» в этой версии не загружается"),
         "PRIORITY_KEPT": ErrorTemplate(
             template="Значение «{field_name}» не изменено: его передал поставщик «{provider}» с более высоким "
