@@ -116,16 +116,21 @@ def main() -> None:
     load_before = os.getloadavg()
     with_auth: list[float] = []
     without_auth: list[float] = []
+    cpu_added: list[float] = []
     for i, body in enumerate(signed):
+        cpu_start = time.thread_time()
         start = time.perf_counter()
         status_on, answer = call_wsgi(secured, "/ws/Organizations", body)
         middle = time.perf_counter()
+        cpu_middle = time.thread_time()
         status_off, other = call_wsgi(open_app, "/ws/Organizations", plain)
         end = time.perf_counter()
+        cpu_end = time.thread_time()
         assert status_on == 200 and status_off == 200, (answer[:300], other[:300])
         if i >= 50:  # warm-up
             with_auth.append((middle - start) * 1000)
             without_auth.append((end - middle) * 1000)
+            cpu_added.append(((cpu_middle - cpu_start) - (cpu_end - cpu_middle)) * 1000)
     alone_on, alone_off = _alone(factory, settings, login, organization_id, args.requests)
     load_after = os.getloadavg()
     med_on, med_off = statistics.median(with_auth), statistics.median(without_auth)
@@ -137,8 +142,14 @@ def main() -> None:
     print(f"authentication off:           p50 {med_off:.3f} ms  p99 {_percentile(without_auth, 0.99):.3f} ms")
     print(f"ADDED by authentication + scope check (median): {added:.3f} ms")
     print(f"  median of the per-pair differences:            {paired:.3f} ms")
+    print(
+        f"  CPU time of this process added (median):       {statistics.median(cpu_added):.3f} ms"
+        " (steady under load; wall time stretches with the load average)"
+    )
     verdict = "MET" if added <= TARGET_MS else "NOT MET"
     print(f"target <= {TARGET_MS:.0f} ms added median: {verdict} ({added:.3f} ms)")
+    if max(load_before[0], load_after[0]) > (os.cpu_count() or 1):
+        print("note: load average above the CPU count; the wall-time figures overstate the cost (rerun when quiet)")
     print(
         f"alone (authenticate + scope check + commit, no SOAP): p50 {statistics.median(alone_on):.3f} ms, "
         f"session checkout + commit only: p50 {statistics.median(alone_off):.3f} ms, "

@@ -125,6 +125,7 @@ def claim_nonce_and_read_user(session: Session, *, login: str, nonce: str, now: 
 
     if raw.get_transaction_status() != TRANSACTION_STATUS_IDLE:
         return None
+    autocommit = raw.autocommit  # an engine may run in autocommit already; leave it as found
     raw.autocommit = True
     try:
         row = fetch_one(
@@ -135,7 +136,7 @@ def claim_nonce_and_read_user(session: Session, *, login: str, nonce: str, now: 
         )
     finally:
         if not raw.closed:
-            raw.autocommit = False
+            raw.autocommit = autocommit
     if row is None:
         return Claim(None, False, frozenset(), frozenset())
     *fields, claimed, units, organizations = row
