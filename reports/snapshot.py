@@ -1,11 +1,11 @@
 """Students enrolled on a snapshot date, counted from ``report_enrolment``, and its rebuild.
 
 ``report_enrolment`` (see ``db.models.report_enrolment``) is one narrow row per enrolment with the
-student's sex, birth date (as YYYYMMDD) and citizenship, kept by triggers. A report counts
-distinct students per group in two steps: the rows enrolled on the date are grouped by the
-report's keys and the student (one row per student and group, with a 0/1 flag per counted
-condition), then those are counted per group. That is the same number as COUNT(DISTINCT …) but
-one hashed pass instead of a sort per counted column.
+student's sex, birth date (as YYYYMMDD) and citizenship, kept by triggers; ``alone`` marks a row
+whose student has no other enrolment sharing a day with it. :func:`count_students` gives the same
+numbers as COUNT(DISTINCT student_id) per group, in one hashed pass: ``alone`` rows are counted as
+rows, only the other students (about one in eight) are grouped per student; organization and class
+attributes are joined to groups of rows, never to each enrolment.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def organizations_of(
 ) -> Subquery:
     """The organizations the parameters and the scope select, with the attributes reports group by.
 
-    Enrolments are filtered with ``organization_id IN (…)`` (one hash probe a row) and grouped by
-    organization first; the attributes are joined to those groups, not to every enrolment."""
+    Enrolments are filtered with ``organization_id IN (…)`` (:func:`organization_ids`) and grouped
+    by organization first; the attributes are joined to those groups, not to every enrolment."""
     return (
         select(Organization.id, Organization.type_code, Organization.municipality_id, Organization.activity_kind_code)
         .where(*organization_filter(params, scope_unit_id, default_types))
