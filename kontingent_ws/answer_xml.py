@@ -66,17 +66,23 @@ class AnswerWriter:
 
     def __init__(self, protocol: Any) -> None:
         self.protocol = protocol
+        self._ctx: Any = None
+        """The method context of the answer being written (for the parts Spyne writes itself)."""
         self._writers: dict[Any, Writer] = {}
         self._wrappers: dict[Any, list[tuple[str, str, str, Writer, bool, bool]] | None] = {}
 
     def write(self, ctx: Any, parent: etree._Element, cls: Any, value: Any, ns: str | None, name: str) -> None:
         """What ``protocol.to_parent(ctx, cls, value, parent, ns, name)`` appends, written faster."""
-        self.writer_of(cls, ctx)(parent, value, _tag(ns, name))
+        self._ctx = ctx
+        try:
+            self.writer_of(cls)(parent, value, _tag(ns, name))
+        finally:
+            self._ctx = None
 
-    def writes(self, cls: Any, ctx: Any) -> bool:
+    def writes(self, cls: Any) -> bool:
         """Whether :meth:`write_wrapped` writes the message ``cls`` (a plain model of elements)."""
         if cls not in self._wrappers:
-            self._wrappers[cls] = self._members(cls, ctx) if _simple_complex(cls) else None
+            self._wrappers[cls] = self._members(cls) if _simple_complex(cls) else None
         return self._wrappers[cls] is not None
 
     def write_wrapped(self, ctx: Any, parent: etree._Element, cls: Any, values: Any) -> None:
@@ -87,28 +93,32 @@ class AnswerWriter:
         element = etree.SubElement(parent, _tag(cls.get_namespace(), cls.get_type_name()))
         values = list(values or ())
         values.extend([None] * (len(members) - len(values)))
-        for (_, _, tag, writer, repeated, required), value in zip(members, values, strict=False):
-            _member(element, value, tag, writer, repeated, required)
+        self._ctx = ctx
+        try:
+            for (_, _, tag, writer, repeated, required), value in zip(members, values, strict=False):
+                _member(element, value, tag, writer, repeated, required)
+        finally:
+            self._ctx = None
 
-    def writer_of(self, cls: Any, ctx: Any) -> Writer:
+    def writer_of(self, cls: Any) -> Writer:
         writer = self._writers.get(cls)
         if writer is None:
-            writer = self._writers[cls] = self._compile(cls, ctx)
+            writer = self._writers[cls] = self._compile(cls)
         return writer
 
-    def _compile(self, cls: Any, ctx: Any) -> Writer:
+    def _compile(self, cls: Any) -> Writer:
         attributes = cls.Attributes
         if getattr(attributes, "prot", None) is not None or attributes.default is not None:
-            return self._delegate(cls, ctx)
+            return self._delegate(cls)
         if isinstance(cls, type) and issubclass(cls, ComplexModelBase):
             if not _simple_complex(cls):
-                return self._delegate(cls, ctx)
+                return self._delegate(cls)
             if issubclass(cls, Array):
-                return self._array(cls, ctx)
-            return self._complex(cls, ctx)
+                return self._array(cls)
+            return self._complex(cls)
         text = self._leaf_text(cls)
         if text is None:
-            return self._delegate(cls, ctx)
+            return self._delegate(cls)
 
         def leaf(parent: etree._Element, value: Any, tag: str) -> None:
             if value is None:
@@ -134,17 +144,17 @@ class AnswerWriter:
             return _date_text
         return None
 
-    def _delegate(self, cls: Any, ctx: Any) -> Writer:
+    def _delegate(self, cls: Any) -> Writer:
         """Spyne's own serialization for what this writer does not compile."""
         protocol = self.protocol
 
         def spyne(parent: etree._Element, value: Any, tag: str) -> None:
             ns, _, name = tag[1:].partition("}") if tag.startswith("{") else (None, "", tag)
-            protocol.to_parent(ctx, cls, value, parent, ns, name)
+            protocol.to_parent(self._ctx, cls, value, parent, ns, name)
 
         return spyne
 
-    def _members(self, cls: Any, ctx: Any) -> list[tuple[str, str, str, Writer, bool, bool]]:
+    def _members(self, cls: Any) -> list[tuple[str, str, str, Writer, bool, bool]]:
         """(wire name, attribute name, child tag, writer, repeated, required) of each member in order."""
         members = []
         namespace = cls.get_namespace()
@@ -158,25 +168,25 @@ class AnswerWriter:
                 key,
                 attribute_of(key),
                 _tag(sub_ns, sub_name),
-                self._child(member, ctx),
+                self._child(member),
                 attributes.max_occurs > 1,
                 attributes.min_occurs > 0,
             ))  # fmt: skip
         return members
 
-    def _child(self, member: Any, ctx: Any) -> Writer:
+    def _child(self, member: Any) -> Writer:
         """A member's writer, resolved at first use (models may refer to each other)."""
         resolved: list[Writer] = []
 
         def child(parent: etree._Element, value: Any, tag: str) -> None:
             if not resolved:
-                resolved.append(self.writer_of(member, ctx))
+                resolved.append(self.writer_of(member))
             resolved[0](parent, value, tag)
 
         return child
 
-    def _complex(self, cls: Any, ctx: Any) -> Writer:
-        members = self._members(cls, ctx)
+    def _complex(self, cls: Any) -> Writer:
+        members = self._members(cls)
         by_wire_name = [(key, tag, writer, repeated, required) for key, _, tag, writer, repeated, required in members]
         by_attribute = [(name, tag, writer, repeated, required) for _, name, tag, writer, repeated, required in members]
 
@@ -196,12 +206,12 @@ class AnswerWriter:
 
         return complex_
 
-    def _array(self, cls: Any, ctx: Any) -> Writer:
+    def _array(self, cls: Any) -> Writer:
         ((key, member),) = cls._type_info.items()
         attributes = member.Attributes
         item_ns = attributes.sub_ns if attributes.sub_ns is not None else cls.get_namespace()
         item_tag = _tag(item_ns, attributes.sub_name if attributes.sub_name is not None else key)
-        item = self._child(member, ctx)
+        item = self._child(member)
 
         def array(parent: etree._Element, value: Any, tag: str) -> None:
             if value is None:

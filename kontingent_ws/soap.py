@@ -152,7 +152,7 @@ class AnswerSoap11(Soap11):
             or descriptor is None
             or descriptor.body_style is not BODY_STYLE_WRAPPED
             or (ctx.out_header is not None and descriptor.out_header is not None)
-            or not self.answers.writes(descriptor.out_message, ctx)
+            or not self.answers.writes(descriptor.out_message)
         ):
             super().serialize(ctx, message)
             return

@@ -110,7 +110,7 @@ def test_every_operation_of_the_written_contracts_is_written_by_the_writer() -> 
         writer = spyne_app.out_protocol.answers
         for descriptor in spyne_app.interface.service_method_map.values():
             for method in descriptor:
-                assert writer.writes(method.out_message, None), f"{contract.name}.{method.name}"
+                assert writer.writes(method.out_message), f"{contract.name}.{method.name}"
 
 
 def test_answers_are_what_spyne_writes(registry_app: tuple[Any, RegistryData, list[str]]) -> None:
