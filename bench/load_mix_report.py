@@ -116,7 +116,8 @@ def markdown(run: dict[str, Any], path: Path, *, chart: Path | None) -> None:
         "",
         "## Result",
         "",
-        f"**Errors: {total['errors']}** of {total['requests']:,} calls. Intake: "
+        f"**Errors: {total['errors']}** of {total['requests']:,} calls. Intake (every packet of the run's provider, "
+        "warm-up included): "
         f"{', '.join(f'{n} {s}' for s, n in sorted(intake['packets'].items()))} packets, "
         f"{intake['rows_applied']:,} rows applied, {intake['rows_rejected']} rejected; the worker's queue was empty "
         f"{intake['drain_seconds']:.0f} s after the last call (longest load {intake['longest_load_seconds']:.0f} s).",
