@@ -15,6 +15,7 @@ is printed at the end (``ru_maxrss``). Targets: ≥ 5,000 students/s; peak RSS <
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import os
 import resource
@@ -50,6 +51,9 @@ QUARTERS = (("2024-09-02", "2024-10-25"), ("2024-11-05", "2024-12-27"), ("2025-0
             ("2025-03-31", "2025-05-26"))
 FIRST = ("Иван", "Пётр", "Анна", "Мария", "Олег", "Ольга", "Глеб", "Вера")
 LAST = ("Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Соколов", "Лебедев")
+BIRTH, PARENT_BIRTH = dt.date(2010, 9, 1), dt.date(1975, 1, 1)
+"""Pupils born over four years, parents over fifteen: a name and a birth date are shared by a few
+persons (as in a real region), not by hundreds – which would make every identity lookup scan them all."""
 
 
 def write_packet(stream: IO[str], *, students: int, subjects: int, inn: str) -> int:
@@ -73,10 +77,11 @@ def write_packet(stream: IO[str], *, students: int, subjects: int, inn: str) -> 
         stream.write(
             f'<Student providerRef="s{i}"><LastName>{LAST[i % 8]}{"а" if sex == "2" else ""}</LastName>'
             f"<FirstName>{FIRST[i % 8]}</FirstName><MiddleName>Тестович{i}</MiddleName><Sex>{sex}</Sex>"
-            f"<BirthDate>2013-{1 + i % 12:02d}-{1 + i % 28:02d}</BirthDate><Citizenship>1</Citizenship>"
+            f"<BirthDate>{BIRTH + dt.timedelta(days=i * 7 % 1461)}</BirthDate><Citizenship>1</Citizenship>"
             f"<Snils>{make_snils(2_000_000 + i)}</Snils><Representatives><Representative><Kind>1</Kind><Person>"
             f"<LastName>{LAST[i % 8]}а</LastName><FirstName>Мать{i}</FirstName><Sex>2</Sex>"
-            f"<BirthDate>1985-01-{1 + i % 28:02d}</BirthDate><Snils>{make_snils(50_000_000 + i)}</Snils>"
+            f"<BirthDate>{PARENT_BIRTH + dt.timedelta(days=i * 13 % 5479)}</BirthDate>"
+            f"<Snils>{make_snils(50_000_000 + i)}</Snils>"
             "</Person></Representative></Representatives></Student>\n"
         )
     stream.write("</Students>\n<Enrolments>\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, aliased
@@ -74,18 +75,15 @@ class Match:
     """The registered СНИЛС that conflicts with the record's."""
 
 
-def _known(row: Person) -> Known:
-    return Known(
-        id=row.id,
-        snils=row.snils,
-        sex=row.sex,
-        key=NameKey(
-            last=row.last_name_norm,
-            first=row.first_name_norm,
-            middle=row.middle_name_norm or "",
-            birth_date=row.birth_date,
-        ),
-    )
+_MIDDLE = func.coalesce(Person.middle_name_norm, "")
+_COLUMNS = (Person.id, Person.snils, Person.sex, Person.last_name_norm, Person.first_name_norm, _MIDDLE,
+            Person.birth_date)
+"""What matching reads of a registered person (columns, not entities: a common name has many)."""
+
+
+def _known(row: Sequence[Any]) -> Known:
+    pid, snils, sex, last, first, middle, birth = row
+    return Known(id=pid, snils=snils, sex=sex, key=NameKey(last=last, first=first, middle=middle, birth_date=birth))
 
 
 def _chunks(values: Sequence[object], size: int = LOOKUP_BATCH) -> Iterable[Sequence[object]]:
@@ -98,19 +96,21 @@ def load_candidates(
 ) -> tuple[dict[str, Known], dict[NameKey, list[Known]]]:
     """Registered persons sharing a СНИЛС or a name key with any of ``people`` (two queries per batch)."""
     snils = sorted({p.snils for p in people if p.snils})
-    triples = sorted(
-        {(k.last, k.first, k.birth_date) for p in people if (k := NameKey.of(p)) is not None},
-        key=lambda t: (t[0], t[1], t[2].isoformat()),
+    keys = sorted(
+        {(k.last, k.first, k.middle, k.birth_date) for p in people if (k := NameKey.of(p)) is not None},
+        key=lambda t: (t[0], t[1], t[2], t[3].isoformat()),
     )
     by_snils: dict[str, Known] = {}
     by_name: dict[NameKey, list[Known]] = {}
     live = Person.merged_into_id.is_(None)
     for batch in _chunks(snils):
-        for row in session.scalars(select(Person).where(Person.snils.in_(batch), live)):
-            by_snils[row.snils or ""] = _known(row)
-    for batch in _chunks(triples):
-        clause = tuple_(Person.last_name_norm, Person.first_name_norm, Person.birth_date).in_(batch)
-        for row in session.scalars(select(Person).where(clause, live).order_by(Person.id)):
+        for row in session.execute(select(*_COLUMNS).where(Person.snils.in_(batch), live)):
+            known = _known(row)
+            by_snils[known.snils or ""] = known
+    for batch in _chunks(keys):
+        # the whole key (the patronymic too) in SQL: persons sharing only a common name and birth date stay out
+        clause = tuple_(Person.last_name_norm, Person.first_name_norm, _MIDDLE, Person.birth_date).in_(batch)
+        for row in session.execute(select(*_COLUMNS).where(clause, live).order_by(Person.id)):
             known = _known(row)
             by_name.setdefault(known.key, []).append(known)
     return by_snils, by_name
