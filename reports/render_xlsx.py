@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from reports.definition import Cell, Column, ReportResult
 from reports.formatting import generated_line
@@ -51,7 +53,10 @@ def render_xlsx(result: ReportResult) -> bytes:
     sheet.auto_filter.ref = f"A{header_row}:{last_column}{last_data_row}"
     _widths(sheet, result)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    # openpyxl's own save leaves its zip archive open when writing fails (a full temporary disk);
+    # the archive is closed here whatever happens.
+    with ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()
     return buffer.getvalue()
 
 

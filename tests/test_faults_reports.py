@@ -4,6 +4,7 @@ temporary data (``Server.StorageFull``). Both through the whole SOAP stack, in p
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
 import time
@@ -16,11 +17,14 @@ from sqlalchemy import Engine, text
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import initdb
+from db.models import Job
 from kontingent_ws.app import make_app
 from kontingent_ws.call import CallContext
 from kontingent_ws.security.caller import SYSTEM_ADMIN, Caller
 from kontingent_ws.settings import Settings
-from kontingent_ws.usecases import reports
+from kontingent_ws.usecases import report_jobs, reports
+from kontingent_ws.usecases.intake import jobs
+from kontingent_ws.usecases.intake.work import WorkerConfig
 from tests.authkit import make_small_region
 from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
 from tests.live import WsgiResponse, call_wsgi, read_fault, soap_envelope
@@ -87,6 +91,7 @@ def test_a_report_past_its_statement_timeout_is_a_timeout_fault_and_the_next_one
     assert built.status == 200 and b"BuildReportResponse" in built.body
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")  # the xlsx archive is closed
 def test_a_report_file_the_disk_refuses_is_a_storage_fault_and_nothing_leaks(
     region_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -108,3 +113,46 @@ def test_a_report_file_the_disk_refuses_is_a_storage_fault_and_nothing_leaks(
     assert "server fault Server.StorageFull" in caplog.text
     assert "No space left" not in caplog.text  # foreign messages stay out of the log
     assert again.status == 200 and b"BuildReportResponse" in again.body
+
+
+class CanceledByTimeout(Exception):
+    """What the driver raises for a statement cancelled by ``statement_timeout`` (SQLSTATE 57014)."""
+
+    pgcode = "57014"
+
+
+def run_failing_job(engine: Engine, monkeypatch: pytest.MonkeyPatch, error: BaseException) -> Job:
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        params = {"code": "STAT_ORG_BY_TYPE", "format": "xlsx"}
+        job_id = jobs.enqueue(session, kind=reports.REPORT_JOB, params=params).id
+
+    def failing(*_args: object, **_kwargs: object) -> object:
+        raise error
+
+    monkeypatch.setattr(report_jobs, "produce", failing)
+    config = WorkerConfig(name="test-worker", stale_after=dt.timedelta(minutes=5), heartbeat_seconds=60)
+    assert report_jobs.run_report_job(factory, config) is True
+    with factory() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        session.expunge(job)
+        return job
+
+
+def test_a_report_job_past_its_statement_timeout_fails_at_once_with_the_russian_reason(
+    region_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = run_failing_job(region_engine, monkeypatch, CanceledByTimeout("canceling statement due to statement timeout"))
+    assert job.status == "failed"
+    assert job.error is not None and job.error.startswith("Server.Timeout: Запрос не выполнен за отведённое время")
+    assert job.result is None
+
+
+def test_a_report_job_the_disk_refuses_goes_back_to_the_queue_with_the_russian_reason(
+    region_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = run_failing_job(region_engine, monkeypatch, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    assert job.status == "queued" and job.locked_by is None
+    assert job.error is not None and job.error.startswith("Server.StorageFull: На сервере недостаточно места")
+    assert "No space left" not in job.error

@@ -57,7 +57,14 @@ def _run(args: argparse.Namespace) -> int:
     except (ReportParamError, NoChart) as error:
         print(str(error), file=sys.stderr)
         return 2
-    args.output.write_bytes(content)
+    except OSError as error:
+        print(f"Не удалось построить файл отчёта: {error.strerror or error}", file=sys.stderr)
+        return 1
+    try:
+        args.output.write_bytes(content)
+    except OSError as error:
+        print(f"Не удалось записать файл {args.output}: {error.strerror or error}", file=sys.stderr)
+        return 1
     print(f"{definition.code}: {len(result.rows)} строк → {args.output}")
     return 0
 

@@ -13,6 +13,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Job
+from db.retry import is_out_of_space, is_timeout
+from kontingent_ws.errors import KontingentError, QueryTimeout, StorageFull
 from kontingent_ws.usecases.intake import jobs
 from kontingent_ws.usecases.intake.work import WorkerConfig
 from kontingent_ws.usecases.reports import REPORT_JOB, table_json
@@ -58,7 +60,14 @@ def run_report_job(factory: sessionmaker[Session], config: WorkerConfig) -> bool
             return True
         except Exception as exc:
             session.rollback()
-            state = jobs.retry_later(session, job_id, error=type(exc).__name__)
+            if is_timeout(exc):
+                # The same query would run out of time again: fail now with the reason.
+                jobs.finish(session, job_id, status="failed", error=_reason(QueryTimeout))
+                session.commit()
+                logger.info("report job %s failed: statement timeout", job_id)
+                return True
+            reason = _reason(StorageFull) if is_out_of_space(exc) else type(exc).__name__
+            state = jobs.retry_later(session, job_id, error=reason)
             logger.exception("report job %s failed, now %s", job_id, state)
             return True
         session.execute(
@@ -69,3 +78,8 @@ def run_report_job(factory: sessionmaker[Session], config: WorkerConfig) -> bool
         session.commit()
         logger.info("report job %s (%s): %s bytes", job_id, params.get("code"), len(content))
     return True
+
+
+def _reason(error: type[KontingentError]) -> str:
+    """The reason a job keeps for a known failure: its fault code and Russian message."""
+    return f"{error.code}: {error.default_message}"
