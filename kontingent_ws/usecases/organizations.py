@@ -18,7 +18,7 @@ from db.models import Municipality, Organization, OrgUnit
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound, ValidationError
 from kontingent_ws.security.permissions import VIEW_REGISTRIES, require
-from kontingent_ws.security.scope import caller_of, ensure_unit_visible, scope_filter
+from kontingent_ws.security.scope import caller_of, ensure_unit_visible, known_visible, scope_filter
 from kontingent_ws.usecases.listing import PageOf, check_paging
 from kontingent_ws.usecases.paging import (
     Sortable,
@@ -89,7 +89,10 @@ SORTABLE: Sortable = {
 
 def ensure_organization(call: CallContext, organization_id: int, *, object_type: str = "organization") -> None:
     """Refuse an unknown organization (``Client.NotFound``) or one outside the caller's scope."""
-    require(caller_of(call), VIEW_REGISTRIES)
+    caller = caller_of(call)
+    require(caller, VIEW_REGISTRIES)
+    if known_visible(caller, organization_id, "organization"):
+        return  # read with the account at authentication: an existing organization within the scope
     kind = call.session.scalar(select(OrgUnit.kind).where(OrgUnit.id == organization_id))
     if kind != "organization":
         raise NotFound(f"Организация с идентификатором {organization_id} не найдена", field="OrganizationId")
@@ -98,7 +101,10 @@ def ensure_organization(call: CallContext, organization_id: int, *, object_type:
 
 def ensure_authority(call: CallContext, authority_id: int, *, field: str = "AuthorityId") -> None:
     """Refuse an unknown authority (``Client.NotFound``) or one outside the caller's scope."""
-    require(caller_of(call), VIEW_REGISTRIES)
+    caller = caller_of(call)
+    require(caller, VIEW_REGISTRIES)
+    if known_visible(caller, authority_id, "authority"):
+        return  # read with the account at authentication: an existing authority within the scope
     kind = call.session.scalar(select(OrgUnit.kind).where(OrgUnit.id == authority_id))
     if kind != "authority":
         raise NotFound(f"Орган управления образованием с идентификатором {authority_id} не найден", field=field)
