@@ -303,7 +303,7 @@ def _apply_representatives(ctx: ApplyContext, records: Sequence[StudentRecord]) 
                 LegalRepresentative.student_id.in_(student_ids)
             )
         ).tuples()
-    ) if student_ids and not set(student_ids) <= ctx.new_people else set()
+    ) if not all(sid in ctx.new_people for sid in student_ids) else set()
     copy_rows(
         ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
         [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known],

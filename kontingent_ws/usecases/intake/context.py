@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from kontingent_ws.usecases.intake.priority import PriorityRules, Provenance
 from kontingent_ws.usecases.intake.validate import Span
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Held(Span):
     """An enrolment of a student of this packet, with what the student's current state needs."""
 
@@ -20,6 +21,42 @@ class Held(Span):
     education_level_code: str | None
     education_form_code: str
     exit_reason_code: str | None
+
+
+class IdSet:
+    """Ids kept as sorted runs of consecutive values.
+
+    A packet's new persons get their ids from a sequence, a slice at a time, so hundreds of
+    thousands of them fit in a few hundred runs instead of a hash set of as many integers.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        """Inclusive end of each run."""
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int):
+            return False
+        index = bisect_right(self.starts, value) - 1
+        return index >= 0 and value <= self.ends[index]
+
+    def add(self, value: int) -> None:
+        if value in self:
+            return
+        index = bisect_right(self.starts, value)
+        left = index > 0 and self.ends[index - 1] == value - 1
+        right = index < len(self.starts) and self.starts[index] == value + 1
+        if left and right:
+            self.ends[index - 1] = self.ends[index]
+            del self.starts[index], self.ends[index]
+        elif left:
+            self.ends[index - 1] = value
+        elif right:
+            self.starts[index] = value
+        else:
+            self.starts.insert(index, value)
+            self.ends.insert(index, value)
 
 
 @dataclass(kw_only=True)
@@ -39,9 +76,9 @@ class ApplyContext:
     periods: dict[str, int] = field(default_factory=dict)
     students: dict[str, int] = field(default_factory=dict)
     """Student ref → person id."""
-    new_people: set[int] = field(default_factory=set)
+    new_people: IdSet = field(default_factory=IdSet)
     """Persons created by this packet (nothing of theirs existed before it)."""
-    created_students: set[int] = field(default_factory=set)
+    created_students: IdSet = field(default_factory=IdSet)
     """Student rows created by this packet."""
     spans: dict[int, list[Held]] = field(default_factory=dict)
     """Student id → every enrolment known so far (loaded once, kept up to date)."""

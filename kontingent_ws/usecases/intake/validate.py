@@ -23,7 +23,7 @@ TRANSFER_EXIT_REASON = "1"
 INSERT, UPDATE, REJECT = "insert", "update", "reject"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Span:
     """An enrolment as the rules see it."""
 
