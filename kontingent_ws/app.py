@@ -42,7 +42,8 @@ On PostgreSQL their sessions come from a second engine whose connections commit 
 ``synchronous_commit=off``: the answer does not wait for the WAL flush of its audit records
 (under load a flush costs milliseconds, as much as the rest of the call). A crash of the database
 server may lose the audit records of the last moments' reads (at most three ``wal_writer_delay``,
-0.6 s by default); it never loses data nor leaves a half-written transaction."""
+0.6 s by default); it never loses data nor leaves a half-written transaction.
+``KONTINGENT_READ_AUDIT_COMMIT=sync`` keeps every audit record durable before the answer leaves."""
 
 DEFAULT_AUTHENTICATOR_MODULE = "kontingent_ws.security.authenticate"
 """Module whose ``default_authenticator`` is used when ``make_app`` is given none."""
@@ -233,7 +234,7 @@ def make_app(
         session_factory = read_session_factory = make_session_factory(
             make_engine(settings.database_url, hide_parameters=True)
         )
-        if not is_sqlite(settings.database_url):
+        if not is_sqlite(settings.database_url) and settings.read_audit_commit == "async":
             read_session_factory = make_session_factory(
                 make_engine(
                     settings.database_url,

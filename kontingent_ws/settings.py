@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///var/kontingent.sqlite3"
+READ_AUDIT_COMMIT_MODES = ("async", "sync")
 
 
 def _int(name: str, default: int) -> int:
@@ -46,6 +47,18 @@ class Settings:
     """URL of the SMEV 3 message-exchange service (empty: the participant is off)."""
     smev_signature_profile: str = "gost2012-256"
     """Signature profile of SMEV messages: gost2012-256 or rsa-sha256."""
+    read_audit_commit: str = "async"
+    """How the read contracts (Students, Organizations, Authorities, EpguPerformance) commit their audit
+    records on PostgreSQL: ``async`` (``synchronous_commit=off``: the answer does not wait for the WAL
+    flush; a crash of the database server may lose the audit records of its last ~0.6 s of reads) or
+    ``sync`` (every audit record is durable before the answer leaves)."""
+
+    def __post_init__(self) -> None:
+        if self.read_audit_commit not in READ_AUDIT_COMMIT_MODES:
+            raise ValueError(
+                f"KONTINGENT_READ_AUDIT_COMMIT must be one of {', '.join(READ_AUDIT_COMMIT_MODES)}, "
+                f"not {self.read_audit_commit!r}"
+            )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,4 +77,5 @@ class Settings:
             secret_key=os.environ.get("KONTINGENT_SECRET_KEY", ""),
             smev_endpoint=os.environ.get("KONTINGENT_SMEV_ENDPOINT", ""),
             smev_signature_profile=os.environ.get("KONTINGENT_SMEV_SIGNATURE_PROFILE", "gost2012-256"),
+            read_audit_commit=os.environ.get("KONTINGENT_READ_AUDIT_COMMIT") or "async",
         )
