@@ -34,6 +34,7 @@ from db.models.people import (
 from db.models.queue import QueueApplication, QueuePreference, QueueStatusChange
 from db.models.report_enrolment import ReportEnrolment
 from db.models.security import AppUser, AuditEvent, WsNonce
+from db.models.student_surname import StudentSurname
 from db.models.territory import Address, Authority, Branch, Municipality, Organization, OrgUnit, OrgUnitClosure, Region
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "ReportEnrolment",
     "SmevMessage",
     "Student",
+    "StudentSurname",
     "StudyPeriod",
     "SystemCertificate",
     "SystemContractGrant",

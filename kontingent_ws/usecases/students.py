@@ -19,7 +19,16 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, or_,
 from adapters.identifiers import mask_document_number, mask_snils
 from db.classifiers import EDUCATION_FORM, EDUCATION_LEVEL, ENROLMENT_STATUS, IDENTITY_DOCUMENT_TYPE, SEX
 from db.hierarchy import subtree_ids
-from db.models import ClassGroup, Enrolment, IdentityDocument, OrgUnit, OrgUnitClosure, Person, Student
+from db.models import (
+    ClassGroup,
+    Enrolment,
+    IdentityDocument,
+    OrgUnit,
+    OrgUnitClosure,
+    Person,
+    Student,
+    StudentSurname,
+)
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security import audit
@@ -94,6 +103,7 @@ class StudentRow:
 
 _person, _student, _enrolment = Person.__table__, Student.__table__, Enrolment.__table__
 _closure, _document = OrgUnitClosure.__table__, IdentityDocument.__table__
+_surname = StudentSurname.__table__
 _Org = OrgUnit.__table__.alias("current_org")
 _Class = ClassGroup.__table__.alias("current_class")
 
@@ -232,6 +242,15 @@ CONDITIONS: dict[str, ColumnElement[bool]] = {
 """Every search condition by the name of the parameter (or the first of the parameters) it binds."""
 ON_PERSON = frozenset({"surname_low", "surname_high", "first_name", "middle_name", "snils", "birth_date",
                        "birth_from", "birth_to", "sex"})  # fmt: skip
+SURNAME_ONLY = ("surname_high", "surname_low")
+"""The (sorted) parameters of a search by surname prefix alone, which is counted on ``student_surname``."""
+SURNAME_COUNT = (
+    select(func.count())
+    .select_from(_surname)
+    .where(_surname.c.surname_norm >= bindparam("surname_low"), _surname.c.surname_norm < bindparam("surname_high"))
+)
+"""The total of a search by surname prefix alone: a range walk of the index of students' surnames
+(migration 0005) instead of every person with the prefix joined to ``student``."""
 
 
 @lru_cache(maxsize=512)
@@ -246,7 +265,7 @@ def _statements(names: tuple[str, ...], sort: tuple[str, bool]) -> tuple[Select[
     keys = [*SORTABLE[name], _student.c.id]
     order = [key.desc() if descending else key.asc() for key in keys]
     page = row_query().where(*where).order_by(*order).offset(bindparam("page_offset")).limit(bindparam("page_limit"))
-    return counted.where(*where), page
+    return (SURNAME_COUNT if names == SURNAME_ONLY else counted.where(*where)), page
 
 
 def _criteria(call: CallContext, criteria: StudentFilter) -> dict[str, Any]:
