@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from adapters.identifiers import format_snils
 from db.classifiers import (
@@ -225,22 +225,23 @@ def get_student_portfolio(call: CallContext, *, student_id: int) -> StudentPortf
     if not caller.sees_region:
         ensure_student_visible(call, student_id, object_type=PORTFOLIO_OBJECT)
     require(caller, VIEW_REGISTRIES)
-    session = call.session
-    found = session.execute(STUDENT_ROW, {"student_id": student_id}).first()
+    # The statements are Core selects: they run on the session's connection, past the ORM's execution.
+    connection = call.session.connection()
+    found = connection.execute(STUDENT_ROW, {"student_id": student_id}).first()
     if found is None:
         raise NotFound(f"Обучающийся с идентификатором {student_id} не найден", field="StudentId")
     person = found[:_PERSON_WIDTH]
     (status, organization_id, organization_name, class_group_id, class_name, level, form, health_group,
      disability_group, special_needs) = found[_PERSON_WIDTH:]  # fmt: skip
-    representatives = session.execute(REPRESENTATIVES, {"student_id": student_id}).all()
+    representatives = connection.execute(REPRESENTATIVES, {"student_id": student_id}).all()
     person_ids = [student_id, *(row[5] for row in representatives)]
-    documents = _documents(call, person_ids)
-    addresses = _addresses(call, person_ids)
+    documents = _documents(connection, person_ids)
+    addresses = _addresses(connection, person_ids)
 
     def view(row: Sequence[Any]) -> PersonView:
         return _person_view(row, documents[row[0]], addresses[row[0]])
 
-    education_documents = session.execute(EDUCATION_DOCUMENTS, {"student_id": student_id}).all()
+    education_documents = connection.execute(EDUCATION_DOCUMENTS, {"student_id": student_id}).all()
     health = None
     if may_see_health(caller, organization_id):
         health = HealthView(
@@ -315,9 +316,9 @@ def _person_view(row: Sequence[Any], documents: list[DocumentView], addresses: l
     )
 
 
-def _documents(call: CallContext, person_ids: Sequence[int]) -> defaultdict[int, list[DocumentView]]:
+def _documents(connection: Connection, person_ids: Sequence[int]) -> defaultdict[int, list[DocumentView]]:
     found: defaultdict[int, list[DocumentView]] = defaultdict(list)
-    for person_id, type_code, series, number, issued_on, issued_by, primary in call.session.execute(
+    for person_id, type_code, series, number, issued_on, issued_by, primary in connection.execute(
         DOCUMENTS, {"person_ids": list(person_ids)}
     ):
         found[person_id].append(
@@ -334,9 +335,9 @@ def _documents(call: CallContext, person_ids: Sequence[int]) -> defaultdict[int,
     return found
 
 
-def _addresses(call: CallContext, person_ids: Sequence[int]) -> defaultdict[int, list[AddressView]]:
+def _addresses(connection: Connection, person_ids: Sequence[int]) -> defaultdict[int, list[AddressView]]:
     found: defaultdict[int, list[AddressView]] = defaultdict(list)
-    for person_id, kind, full_text, postal_code, oktmo, fias_guid in call.session.execute(
+    for person_id, kind, full_text, postal_code, oktmo, fias_guid in connection.execute(
         ADDRESSES, {"person_ids": list(person_ids)}
     ):
         found[person_id].append(
