@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, select
 
 from db.classifiers import (
     COMPENSATING_PROFILE,
@@ -285,7 +285,9 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
     if not caller.sees_region:
         ensure_organization(call, organization_id)
     parameters = {"unit_id": organization_id}
-    org = call.session.execute(ORGANIZATION_CARD, parameters).first()
+    # Core selects run on the session's connection, past the ORM's execution.
+    connection = call.session.connection()
+    org = connection.execute(ORGANIZATION_CARD, parameters).first()
     if org is None:
         raise NotFound(f"Организация с идентификатором {organization_id} не найдена", field="OrganizationId")
     groups = [
@@ -296,7 +298,7 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
             education_form_name=label(EDUCATION_FORM, form),
             count=count,
         )
-        for level, form, count in call.session.execute(STUDENT_GROUPS, parameters)
+        for level, form, count in connection.execute(STUDENT_GROUPS, parameters)
     ]
     return OrganizationPortfolio(
         id=org.id,
@@ -331,7 +333,7 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
                 status_name=label(ORG_STATUS, status),
                 address=address,
             )
-            for branch_id, full_name, short_name, kpp, phone, email, status, address in call.session.execute(
+            for branch_id, full_name, short_name, kpp, phone, email, status, address in connection.execute(
                 BRANCHES, parameters
             )
         ],
@@ -339,7 +341,7 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
         student_total=sum(group.count for group in groups),
         class_count=int(org.class_count or 0),
         school_year=org.school_year,
-        last_load=_last_load(call, parameters),
+        last_load=_last_load(connection, parameters),
     )
 
 
@@ -370,8 +372,8 @@ def contacts_of(card: Row[Any]) -> Contacts:
     )
 
 
-def _last_load(call: CallContext, parameters: dict[str, Any]) -> LastLoad | None:
-    found = call.session.execute(LAST_LOAD, parameters).first()
+def _last_load(connection: Connection, parameters: dict[str, Any]) -> LastLoad | None:
+    found = connection.execute(LAST_LOAD, parameters).first()
     if found is None:
         return None
     started_at, finished_at, status, mnemonic, system_name, login, user_name = found
