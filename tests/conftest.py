@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from db.engine import make_engine, make_session_factory
 
 POSTGRES_URL = os.environ.get("KONTINGENT_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+POSTGRESQL_ONLY = [backend for backend in BACKENDS if backend == "postgresql"]
+"""Params of a fixture for what only PostgreSQL can show (CI always runs PostgreSQL)."""
 
 pytest_plugins = ["tests.live"]
 
@@ -54,6 +57,16 @@ def fresh_postgres_database() -> tuple[str, str]:
     return base.set(database=name).render_as_string(hide_password=False), name
 
 
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for the block; dropped after it."""
+    url, name = fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(name)
+
+
 def drop_postgres_database(name: str) -> None:
     base = make_url(POSTGRES_URL)
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -70,11 +83,8 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kontingent.sqlite3'}"
         return
-    url, name = fresh_postgres_database()
-    try:
+    with postgres_database() as url:
         yield url
-    finally:
-        drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
 from kontingent_ws.usecases.intake.formats import XML_PACKET
 from kontingent_ws.usecases.intake.receive import Sender, store_packet
-from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
+from tests.conftest import POSTGRESQL_ONLY, postgres_database
 from tests.intakekit import enrolment, make_world, packet_xml, settings_for, signed, snils, student
 from tests.live import LiveServer, zeep_client
 from tests.pgproxy import TcpProxy, proxied, terminate_backends
@@ -52,14 +52,11 @@ STUDENTS = 2500
 """Three slices of 1000 rows: the worker pauses after writing two."""
 
 
-@pytest.fixture(params=[backend for backend in BACKENDS if backend == "postgresql"])
+@pytest.fixture(params=POSTGRESQL_ONLY)
 def empty_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """PostgreSQL only: the outage is played on PostgreSQL's wire (CI always runs this)."""
-    url, name = fresh_postgres_database()
-    try:
+    with postgres_database() as url:
         yield url
-    finally:
-        drop_postgres_database(name)
 
 
 @pytest.fixture

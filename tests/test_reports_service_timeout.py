@@ -16,17 +16,14 @@ from kontingent_ws.settings import Settings
 from kontingent_ws.usecases import reports
 from reports.catalogue import get_report
 from tests.authkit import call_context
-from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
+from tests.conftest import POSTGRESQL_ONLY, postgres_database
 
 
-@pytest.fixture(params=[backend for backend in BACKENDS if backend == "postgresql"])
+@pytest.fixture(params=POSTGRESQL_ONLY)
 def empty_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """PostgreSQL only: SQLite has no statement timeout (CI always runs this on PostgreSQL)."""
-    url, name = fresh_postgres_database()
-    try:
+    with postgres_database() as url:
         yield url
-    finally:
-        drop_postgres_database(name)
 
 
 def test_a_build_past_its_statement_timeout_is_a_timeout_fault(engine: Engine, session: Session) -> None:
