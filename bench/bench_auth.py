@@ -27,6 +27,7 @@ from wsgiref.util import setup_testing_defaults
 import zeep
 from cryptography.fernet import Fernet
 from lxml import etree
+from serving import percentile  # bench/ is on sys.path when a script of it runs
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from zeep.wsse.username import UsernameToken
@@ -66,9 +67,6 @@ def call_wsgi(app: Any, path: str, body: bytes) -> tuple[int, bytes]:
     return int(status[0].split()[0]), data
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -138,8 +136,8 @@ def main() -> None:
     paired = statistics.median(on - off for on, off in zip(with_auth, without_auth, strict=True))
     print(f"database: {engine.dialect.name}, students: {args.students}, requests: {len(with_auth)} each")
     print(f"load average before: {_load(load_before)}, after: {_load(load_after)} ({os.cpu_count()} CPUs)")
-    print(f"with authentication + scope:  p50 {med_on:.3f} ms  p99 {_percentile(with_auth, 0.99):.3f} ms")
-    print(f"authentication off:           p50 {med_off:.3f} ms  p99 {_percentile(without_auth, 0.99):.3f} ms")
+    print(f"with authentication + scope:  p50 {med_on:.3f} ms  p99 {percentile(with_auth, 0.99):.3f} ms")
+    print(f"authentication off:           p50 {med_off:.3f} ms  p99 {percentile(without_auth, 0.99):.3f} ms")
     print(f"ADDED by authentication + scope check (median): {added:.3f} ms")
     print(f"  median of the per-pair differences:            {paired:.3f} ms")
     print(

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import requests
-from bench_epgu import start_server  # the sibling script: bench/ is on sys.path when run as a script
+from serving import start_server  # bench/ is on sys.path when a script of it runs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -171,9 +171,10 @@ def main() -> None:
         print(f"read ({label}, pages of {args.page}): {total} changes in {seconds:.2f} s, "
               f"{total / seconds:.0f} changes/s; CPU {cpu:.2f} s = {total / cpu:.0f} changes/CPU s")  # fmt: skip
     engine.dispose()
-    process, base = start_server(
+    process, port = start_server(
         args.url, 2, Path(tempfile.mkdtemp(prefix="bench-feed-")) / "gunicorn.log", {"KONTINGENT_AUTH": "off"}
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         read_http(base, args.page, 2 * args.page)  # warm both workers' caches a little
         for operation, readers in [("GetChanges", n) for n in sorted({1, args.readers})] + [("GetChangePacket", 1)]:

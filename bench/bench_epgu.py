@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,42 +44,17 @@ from kontingent_ws.security.demo_accounts import self_signed_identity
 from kontingent_ws.security.provisioning import new_system
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import percentile, start_server
 from wrkload import postgres_cpu_seconds, process_tree_cpu_seconds, run_wrk, wrk_available
 
 WSDL = Path(__file__).resolve().parent.parent / "wsdl" / "EpguPerformance.wsdl"
 ENVELOPES = 400
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def start_server(
-    url: str, workers: int, log_path: Path, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
-    """``kontingent serve`` on a free port, output to ``log_path``; the process and its base URL once healthy."""
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("kontingent")), "serve", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers)]  # fmt: skip
-    environment = {**os.environ, "KONTINGENT_DATABASE_URL": url, **(env or {})}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def run_load(base: str, path: str, bodies: list[bytes], total: int, concurrency: int) -> tuple[list[float], float]:
@@ -180,7 +153,8 @@ def main() -> None:
     bodies = prepare_bodies(engine, school_year=config.school_year, signed=args.auth == "signed", workdir=workdir)
     engine.dispose()
     env = {"KONTINGENT_AUTH": "off"} if args.auth == "off" else None
-    process, base = start_server(args.url, args.workers, workdir / "gunicorn.log", env)
+    process, port = start_server(args.url, args.workers, workdir / "gunicorn.log", env)
+    base = f"http://127.0.0.1:{port}"
     print(f"server log: {workdir / 'gunicorn.log'}; client: {args.client}, auth: {args.auth}, "
           f"load average before: {os.getloadavg()[0]:.2f}")  # fmt: skip
     try:

@@ -28,12 +28,9 @@ import argparse
 import http.client
 import os
 import random
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +45,7 @@ from db.models import Authority, Organization, Person, Student
 from kontingent_ws.demo import DemoConfig, generate_demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import percentile, start_server
 from wrkload import postgres_cpu_seconds, process_tree_cpu_seconds, run_wrk, wrk_available
 
 WSDL_DIR = Path(__file__).resolve().parent.parent / "wsdl"
@@ -81,28 +79,8 @@ class Outcome:
         return self.requests / self.seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    """``kontingent serve`` with authentication off on a free port; waits for ``/health``."""
-    port = free_port()
-    command = [str(Path(sys.executable).with_name("kontingent")), "serve", "--bind", f"127.0.0.1:{port}",
-               "--workers", str(workers)]  # fmt: skip
-    environment = {**os.environ, "KONTINGENT_DATABASE_URL": url, "KONTINGENT_AUTH": "off"}
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
-                if answer.status == 200:
-                    return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def envelopes(contract: str, operation: str, calls: list[dict[str, object]]) -> list[bytes]:
@@ -169,9 +147,6 @@ def post_all(port: int, path: str, bodies: list[bytes], total: int, concurrency:
     return latencies, time.perf_counter() - started
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def measure(port: int, scenario: Scenario, total: int, concurrency: int) -> Outcome:
@@ -223,7 +198,7 @@ def main(argv: list[str] | None = None, report: Callable[[str], None] = print) -
     report(f"students: {students}")
     prepared = scenarios(engine, random.Random(1))
     engine.dispose()
-    process, port = start_server(args.url, args.workers)
+    process, port = start_server(args.url, args.workers, env={"KONTINGENT_AUTH": "off"})
     report(f"client: {args.client}, connections: {args.concurrency}, workers: {args.workers}, "
            f"load average before: {os.getloadavg()[0]:.2f}")  # fmt: skip
     try:

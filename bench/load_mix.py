@@ -52,7 +52,6 @@ import re
 import resource
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +69,7 @@ import xmlsec
 import zeep
 from cryptography.fernet import Fernet
 from lxml import etree
+from serving import free_port, percentile
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import aliased
 from zeep.wsse.signature import BinarySignature
@@ -357,10 +357,6 @@ def letters(number: int) -> str:
 # --- processes ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def child_environment(url: str, data_dir: Path, secret_key: str) -> dict[str, str]:
@@ -453,9 +449,6 @@ class Recorder:
                 self.errors.append(error)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def summarize(records: list[Record], seconds: float) -> dict[str, dict[str, float]]:
