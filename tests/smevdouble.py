@@ -14,6 +14,7 @@ import copy
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -432,3 +433,21 @@ def rsa_signer(common_name: str) -> SmevSigner:
         private_key=identity.key,
         certificate_der=identity.cert.public_bytes(serialization.Encoding.DER),
     )
+
+
+def federal_signers() -> dict[str, SmevSigner]:
+    """RSA signers of the double (``SMEV``), the region (``KONTINGENT``) and the federal segment (``FEDERAL``)."""
+    return {name: rsa_signer(name) for name in ("SMEV", "KONTINGENT", "FEDERAL")}
+
+
+@contextmanager
+def federal_double(signers: dict[str, SmevSigner], routed: etree.QName) -> Iterator[SmevDouble]:
+    """A running double with the region and the federal segment as members; requests whose payload
+    root is ``routed`` go to the federal segment."""
+    members = [
+        Member(mnemonic=name, name=f"ИС {name}", certificate_der=signers[name].certificate_der)
+        for name in ("KONTINGENT", "FEDERAL")
+    ]
+    with SmevDouble(signer=signers["SMEV"], members=members) as running:
+        running.route(routed, "FEDERAL")
+        yield running

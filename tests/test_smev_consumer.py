@@ -20,7 +20,7 @@ from kontingent_ws.smev.ids import is_message_id
 from kontingent_ws.smev.keys import SmevSigner
 from kontingent_ws.smev.participant import Participant, Poll
 from kontingent_ws.xmlsig.smev_signature import SmevTrust
-from tests.smevdouble import SCHEMAS_DIR, Member, SmevDouble, rsa_signer
+from tests.smevdouble import SCHEMAS_DIR, SmevDouble, federal_double, federal_signers
 
 pytestmark = pytest.mark.skipif(not SCHEMAS_DIR.is_dir(), reason="official SMEV 3 1.1 schemas are not present")
 
@@ -31,17 +31,12 @@ RECEIPT = etree.QName(NS, "Receipt")
 
 @pytest.fixture(scope="module")
 def signers() -> dict[str, SmevSigner]:
-    return {name: rsa_signer(name) for name in ("SMEV", "KONTINGENT", "FEDERAL")}
+    return federal_signers()
 
 
 @pytest.fixture
 def double(signers: dict[str, SmevSigner]) -> Iterator[SmevDouble]:
-    members = [
-        Member(mnemonic=name, name=f"ИС {name}", certificate_der=signers[name].certificate_der)
-        for name in ("KONTINGENT", "FEDERAL")
-    ]
-    with SmevDouble(signer=signers["SMEV"], members=members) as running:
-        running.route(PACKET, "FEDERAL")
+    with federal_double(signers, PACKET) as running:
         yield running
 
 
