@@ -17,7 +17,7 @@ from kontingent_ws.security.provisioning import new_system
 from kontingent_ws.settings import Settings
 from kontingent_ws.usecases.intake.formats import XML_PACKET
 from kontingent_ws.usecases.intake.pipeline import Outcome, process_packet
-from kontingent_ws.usecases.intake.receive import Sender, store_packet
+from kontingent_ws.usecases.intake.receive import Sender, Stored, store_packet
 from kontingent_ws.xmlsig.packet import sign_packet
 from tests.authkit import SmallRegion, make_small_region
 from tests.pki import RsaIdentity, make_rsa_identity
@@ -147,3 +147,16 @@ def day(value: str) -> dt.date:
 
 def settings_for(db_url: str, data_dir: Path) -> Settings:
     return Settings(database_url=db_url, data_dir=data_dir)
+
+
+def store_enrolled_students(session: Session, world: World, settings: Settings, packet_id: str, count: int) -> Stored:
+    """A packet of ``count`` new students, each enrolled, signed by netschool and stored as received
+    (its job queued for a worker); no commit."""
+    rows = {
+        "Students": [student(f"s{i}", "Ткачёв", f"Имя{i}", "2013-01-01", snils_value=snils(1000 + i))
+                     for i in range(count)],
+        "Enrolments": [enrolment(f"e{i}", f"s{i}", "2024-09-01") for i in range(count)],
+    }  # fmt: skip
+    return store_packet(session, settings, data=signed(packet_xml(packet_id, rows), world.netschool.identity),
+                        sender=Sender(system_id=world.netschool.system_id, user_id=None), file_name="big.xml",
+                        format=XML_PACKET)  # fmt: skip

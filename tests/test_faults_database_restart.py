@@ -30,10 +30,12 @@ from db.models.exchange import SmevMessage
 from kontingent_ws.security.caller import SYSTEM_ADMIN
 from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
-from kontingent_ws.usecases.intake.formats import XML_PACKET
-from kontingent_ws.usecases.intake.receive import Sender, store_packet
 from tests.conftest import POSTGRESQL_ONLY, postgres_database
-from tests.intakekit import enrolment, make_world, packet_xml, settings_for, signed, snils, student
+from tests.intakekit import (
+    make_world,
+    settings_for,
+    store_enrolled_students,
+)
 from tests.live import LiveServer, zeep_client
 from tests.pgproxy import TcpProxy, proxied, terminate_backends
 from tests.smevdouble import SCHEMAS_DIR, SmevDouble
@@ -146,15 +148,7 @@ def test_a_worker_mid_packet_rides_out_the_outage_and_applies_the_packet_once(
     factory = make_session_factory(engine)
     with factory() as session:
         world = make_world(session)
-        rows = {
-            "Students": [student(f"s{i}", "Ткачёв", f"Имя{i}", "2013-01-01", snils_value=snils(1000 + i))
-                         for i in range(STUDENTS)],
-            "Enrolments": [enrolment(f"e{i}", f"s{i}", "2024-09-01") for i in range(STUDENTS)],
-        }
-        stored = store_packet(session, settings_for(db_url, tmp_path),
-                              data=signed(packet_xml("restart-1", rows), world.netschool.identity),
-                              sender=Sender(system_id=world.netschool.system_id, user_id=None), file_name="big.xml",
-                              format=XML_PACKET)
+        stored = store_enrolled_students(session, world, settings_for(db_url, tmp_path), "restart-1", STUDENTS)
         session.commit()
 
     def scalar(query: object) -> object:

@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 
 from db.engine import make_engine, make_session_factory
 from db.models import Job, LoadJournal, Packet, Person, Student
-from kontingent_ws.usecases.intake.formats import XML_PACKET
-from kontingent_ws.usecases.intake.receive import Sender, store_packet
-from tests.intakekit import enrolment, make_world, packet_xml, settings_for, signed, snils, student
+from tests.intakekit import (
+    make_world,
+    settings_for,
+    store_enrolled_students,
+)
 
 STUDENTS = 2500
 """Three slices of 1000 rows: the worker pauses after writing two."""
@@ -35,15 +37,7 @@ def test_a_killed_worker_leaves_nothing_and_a_restarted_one_loads_the_packet_onc
     factory = make_session_factory(engine)
     with factory() as session:
         world = make_world(session)
-        rows = {
-            "Students": [student(f"s{i}", "Ткачёв", f"Имя{i}", "2013-01-01", snils_value=snils(1000 + i))
-                         for i in range(STUDENTS)],
-            "Enrolments": [enrolment(f"e{i}", f"s{i}", "2024-09-01") for i in range(STUDENTS)],
-        }
-        stored = store_packet(session, settings_for(db_url, tmp_path),
-                              data=signed(packet_xml("big-1", rows), world.netschool.identity),
-                              sender=Sender(system_id=world.netschool.system_id, user_id=None), file_name="big.xml",
-                              format=XML_PACKET)
+        stored = store_enrolled_students(session, world, settings_for(db_url, tmp_path), "big-1", STUDENTS)
         session.commit()
     marker = tmp_path / "paused"
 
