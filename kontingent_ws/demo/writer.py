@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from db.copytext import ESCAPES, NULL
+
 Row = tuple[Any, ...]
 
 # fmt: off
@@ -201,17 +203,15 @@ class BulkWriter(ABC):
         return None
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NULL = "\\N"
 
 
 def _copy_value(value: Any) -> str:
     """Careful rendering of one value, for rows whose quick rendering was ambiguous."""
     if value is None:
-        return _NULL
+        return NULL
     if isinstance(value, bool):
         return "t" if value else "f"
-    return str(value).translate(_COPY_ESCAPES)
+    return str(value).translate(ESCAPES)
 
 
 def encode_copy_row(row: Row) -> str:
@@ -221,8 +221,8 @@ def encode_copy_row(row: Row) -> str:
     dates, aware datetimes, UUIDs, ``True``/``False``); only a value holding a tab, newline,
     carriage return or backslash needs escaping, and the tab count of the joined line tells.
     """
-    line = "\t".join([_NULL if value is None else str(value) for value in row])
-    if line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line or "\\" in line.replace(_NULL, ""):
+    line = "\t".join([NULL if value is None else str(value) for value in row])
+    if line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line or "\\" in line.replace(NULL, ""):
         line = "\t".join([_copy_value(value) for value in row])
     return line + "\n"
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from db.copytext import NULL
 from db.models import ChangeLog, utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import ValidationError
@@ -58,7 +59,6 @@ APPEND_LOCK_KEY = 0x4B6F6E7447
 MAX_PAGE_SIZE = 5000
 CONTRACT = "ChangeFeed"
 _PENDING = "kontingent.pending_changes"
-_COPY_NULL = "\\N"
 _APPEND_COLUMNS = ("entity", "entity_id", "operation", "merged_into_id", "org_unit_id", "changed_at")
 
 
@@ -131,9 +131,10 @@ def _append_pending(session: Session) -> None:
         return
     # COPY: the lock is held for the append and the commit, and COPY appends a bulk writer's
     # thousands of rows several times faster than a multi-row INSERT. Entities and operations are
-    # checked names, the rest numbers and a timestamp: nothing needs COPY's escaping.
+    # checked names, the rest numbers and a timestamp: nothing needs COPY's escaping, so the rows
+    # skip copy_line's per-type formatting (half the cost a row).
     data = io.StringIO(
-        "".join("\t".join(_COPY_NULL if v is None else str(v) for v in _row(c, now)) + "\n" for c in pending)
+        "".join("\t".join(NULL if v is None else str(v) for v in _row(c, now)) + "\n" for c in pending)
     )
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
     cursor = session.connection().connection.cursor()

@@ -7,15 +7,14 @@ On SQLite (tests, small installations) the same calls fall back to ``executemany
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg2.extras import execute_values
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from db.copytext import copy_line
 from kontingent_ws.usecases.intake.copy_pipe import drain, pipe_of
 
 
@@ -38,51 +37,6 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         return [int(row[0]) for row in rows]
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     return list(range(start, start + count))
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-NULL = "\\N"
-
-
-def _text(value: str) -> str:
-    return value.translate(_ESCAPES)
-
-
-def _boolean(value: bool) -> str:
-    return "t" if value else "f"
-
-
-def _iso(value: dt.date) -> str:
-    return value.isoformat()
-
-
-_FORMATS: dict[type, Callable[[Any], str]] = {
-    str: _text, int: str, bool: _boolean, Decimal: str, float: repr, dt.date: _iso, dt.datetime: _iso,
-}
-"""COPY text format of a value, by its exact type (one dictionary lookup a value)."""
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return NULL
-    fmt = _FORMATS.get(type(value))
-    if fmt is not None:
-        return fmt(value)
-    if isinstance(value, bool):
-        return _boolean(value)
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal | int | float):
-        return str(value)
-    return _text(str(value))
-
-
-def copy_line(row: Sequence[Any]) -> str:
-    """One row in COPY's text format, with its newline."""
-    formats = _FORMATS
-    return "\t".join(
-        NULL if value is None else (formats.get(type(value)) or _copy_value)(value) for value in row
-    ) + "\n"
 
 
 def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
