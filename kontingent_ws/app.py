@@ -21,9 +21,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from lxml import etree
 from spyne import Application
 from spyne import const as spyne_const
+from sqlalchemy import Engine
 
 from adapters.safexml import parse_bytes
-from db.engine import is_sqlite, make_engine, make_session_factory
+from db.engine import POSTGRES_CONNECT_ARGS, is_sqlite, make_engine, make_session_factory
 from kontingent_ws.call import REQUEST_ID_KEY, Authenticator, CallLifecycle, RefuseEveryCall, SessionFactory
 from kontingent_ws.health import probe
 from kontingent_ws.metrics import render
@@ -38,11 +39,12 @@ spyne_const.MIN_GC_INTERVAL = float("inf")
 READ_CONTRACTS = frozenset({"Students", "Organizations", "Authorities", "EpguPerformance"})
 """Contracts whose calls change nothing but the audit log (reads of personal data are audited).
 
-On PostgreSQL their sessions come from a second engine whose connections commit with
-``synchronous_commit=off``: the answer does not wait for the WAL flush of its audit records
-(under load a flush costs milliseconds, as much as the rest of the call). A crash of the database
-server may lose the audit records of the last moments' reads (at most three ``wal_writer_delay``,
-0.6 s by default); it never loses data nor leaves a half-written transaction.
+On PostgreSQL their sessions come from a second engine (:func:`read_engine`) whose connections
+run in autocommit (no ``BEGIN``/``COMMIT`` round trips) with ``synchronous_commit=off``: the answer
+does not wait for the WAL flush of its audit records (under load a flush costs milliseconds, as
+much as the rest of the call). A crash of the database server may lose the audit records of the
+last moments' reads (at most three ``wal_writer_delay``, 0.6 s by default); it never loses data
+nor leaves a half-written transaction.
 ``KONTINGENT_READ_AUDIT_COMMIT=sync`` keeps every audit record durable before the answer leaves."""
 
 DEFAULT_AUTHENTICATOR_MODULE = "kontingent_ws.security.authenticate"
@@ -218,6 +220,20 @@ def _mount(contract: Contract, lifecycle: CallLifecycle, settings: Settings) -> 
     return Endpoint(contract=contract, soap=soap, wsdl=publishable_wsdl(soap.doc.wsdl11.get_interface_document()))
 
 
+def read_engine(settings: Settings) -> Engine:
+    """The PostgreSQL engine of the :data:`READ_CONTRACTS`: autocommit, so that a call costs its
+    statements alone (no ``BEGIN``/``COMMIT`` round trips: under READ COMMITTED every statement of a
+    transaction sees its own snapshot anyway, and the audit insert is the only write, one
+    statement), and with ``synchronous_commit=off`` unless ``KONTINGENT_READ_AUDIT_COMMIT=sync``."""
+    options = {"connect_args": {**POSTGRES_CONNECT_ARGS, "options": "-c synchronous_commit=off"}}
+    return make_engine(
+        settings.database_url,
+        hide_parameters=True,
+        isolation_level="AUTOCOMMIT",
+        **(options if settings.read_audit_commit == "async" else {}),
+    )
+
+
 def make_app(
     settings: Settings | None = None,
     *,
@@ -234,14 +250,8 @@ def make_app(
         session_factory = read_session_factory = make_session_factory(
             make_engine(settings.database_url, hide_parameters=True)
         )
-        if not is_sqlite(settings.database_url) and settings.read_audit_commit == "async":
-            read_session_factory = make_session_factory(
-                make_engine(
-                    settings.database_url,
-                    hide_parameters=True,
-                    connect_args={"options": "-c synchronous_commit=off"},
-                )
-            )
+        if not is_sqlite(settings.database_url):
+            read_session_factory = make_session_factory(read_engine(settings))
     active_authenticator = resolve_authenticator(settings, authenticator)
     endpoints = {}
     for contract in contracts:

@@ -77,6 +77,13 @@ def drop_postgres_database(name: str) -> None:
         admin.dispose()
 
 
+@pytest.fixture(params=POSTGRESQL_ONLY)
+def postgresql_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty PostgreSQL database, for what only PostgreSQL can show (CI always runs these)."""
+    with postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a new, empty database (no tables) on each backend."""

@@ -30,7 +30,6 @@ from db.models.exchange import SmevMessage
 from kontingent_ws.security.caller import SYSTEM_ADMIN
 from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
-from tests.conftest import POSTGRESQL_ONLY, postgres_database
 from tests.intakekit import (
     make_world,
     settings_for,
@@ -54,11 +53,10 @@ STUDENTS = 2500
 """Three slices of 1000 rows: the worker pauses after writing two."""
 
 
-@pytest.fixture(params=POSTGRESQL_ONLY)
-def empty_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+@pytest.fixture
+def empty_db_url(postgresql_url: str) -> str:
     """PostgreSQL only: the outage is played on PostgreSQL's wire (CI always runs this)."""
-    with postgres_database() as url:
-        yield url
+    return postgresql_url
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from kontingent_ws.usecases import report_jobs, reports
 from kontingent_ws.usecases.intake import jobs
 from kontingent_ws.usecases.intake.work import WorkerConfig
 from tests.authkit import make_small_region
-from tests.conftest import POSTGRESQL_ONLY, postgres_database
 from tests.live import WsgiResponse, call_wsgi, read_fault, soap_envelope
 
 NS = "urn://kontingent-region.ru/ws/reports/1.0"
@@ -55,18 +54,17 @@ def region_engine(engine: Engine) -> Engine:
     return engine
 
 
-@pytest.fixture(params=POSTGRESQL_ONLY)
-def postgres_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+@pytest.fixture
+def postgres_engine(postgresql_url: str) -> Iterator[Engine]:
     """PostgreSQL only: SQLite has no statement timeout (CI always runs this on PostgreSQL)."""
-    with postgres_database() as url:
-        engine = make_engine(url)
-        try:
-            initdb(url)
-            with make_session_factory(engine).begin() as session:
-                make_small_region(session)
-            yield engine
-        finally:
-            engine.dispose()
+    engine = make_engine(postgresql_url)
+    try:
+        initdb(postgresql_url)
+        with make_session_factory(engine).begin() as session:
+            make_small_region(session)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def test_a_report_past_its_statement_timeout_is_a_timeout_fault_and_the_next_one_is_built(

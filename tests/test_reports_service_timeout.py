@@ -3,8 +3,6 @@ Russian message (PostgreSQL: the SQLite backend has no statement timeout)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, text
@@ -16,14 +14,12 @@ from kontingent_ws.settings import Settings
 from kontingent_ws.usecases import reports
 from reports.catalogue import get_report
 from tests.authkit import call_context
-from tests.conftest import POSTGRESQL_ONLY, postgres_database
 
 
-@pytest.fixture(params=POSTGRESQL_ONLY)
-def empty_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+@pytest.fixture
+def empty_db_url(postgresql_url: str) -> str:
     """PostgreSQL only: SQLite has no statement timeout (CI always runs this on PostgreSQL)."""
-    with postgres_database() as url:
-        yield url
+    return postgresql_url
 
 
 def test_a_build_past_its_statement_timeout_is_a_timeout_fault(engine: Engine, session: Session) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert
+from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent, utcnow
+from db.prepared import PreparedQuery, is_prepared_here
 from kontingent_ws.call import CallContext
 from kontingent_ws.security.caller import Caller
 
@@ -25,6 +27,23 @@ ADMIN = "admin"
 _INSERT = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])
 """A Core insert built once: read events are written on the session's connection, without the ORM's
 bulk-insert machinery (which cost more CPU per portfolio read than PostgreSQL spends storing the rows)."""
+
+_TABLE = AuditEvent.metadata.tables[AuditEvent.__tablename__]
+_SHARED = ("occurred_at", "user_id", "system_id", "actor", "client_address", "contract", "operation", "action",
+           "object_type", "details", "request_id")  # fmt: skip
+_PERSON = func.unnest(bindparam("person_ids", type_=ARRAY(BigInteger))).column_valued("person_id")
+_READS = PreparedQuery(
+    insert(_TABLE).from_select(
+        [*_SHARED, "subject_person_id", "object_id"],
+        select(
+            *(bindparam(name, type_=_TABLE.c[name].type) for name in _SHARED),
+            _PERSON,
+            cast(_PERSON, String),
+        ),
+    ),
+    name="audit_reads",
+)
+"""PostgreSQL: the read events of one call in one prepared statement, one row per person id."""
 
 
 def _row(
@@ -82,12 +101,19 @@ def record(
 
 def record_reads(call: CallContext, person_ids: Iterable[int], *, object_type: str, details: str | None = None) -> None:
     """Record one read event per person whose personal data the call returns."""
+    connection = call.session.connection()
+    if is_prepared_here(connection):
+        persons = list(dict.fromkeys(person_ids))
+        if persons:
+            shared = _row(call, READ, object_type=object_type, details=details)
+            _READS.rows(connection, {**shared, "person_ids": persons})
+        return
     rows = [
         _row(call, READ, subject_person_id=pid, object_type=object_type, object_id=pid, details=details)
         for pid in dict.fromkeys(person_ids)
     ]
     if rows:
-        call.session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+        connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 def record_detached(

@@ -15,7 +15,7 @@ import random
 import threading
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from db.dates import as_utc
 from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, utcnow
@@ -234,18 +234,26 @@ def _actor_hint(security: object) -> str | None:
 
 
 def _count_failure(call: CallContext, user_id: int) -> None:
-    """Count a failed login in its own transaction and lock the account past the threshold."""
+    """Count a failed login and lock the account past the threshold: one statement committed on its
+    own (atomic under concurrent failures also on an autocommit engine)."""
     from sqlalchemy.orm import Session
 
     settings = call.settings
     call.session.rollback()  # the call is failing; release its locks (SQLite has one writer)
+    failures = AppUser.failed_logins + 1
     with Session(bind=call.session.get_bind()) as session, session.begin():
-        user = session.get(AppUser, user_id, with_for_update=True)
-        if user is None:
-            return
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_lock_threshold:
-            user.locked_until = utcnow() + dt.timedelta(seconds=settings.login_lock_seconds)
+        session.execute(
+            update(AppUser)
+            .where(AppUser.id == user_id)
+            .values(
+                failed_logins=failures,
+                locked_until=case(
+                    (failures >= settings.login_lock_threshold,
+                     utcnow() + dt.timedelta(seconds=settings.login_lock_seconds)),
+                    else_=AppUser.locked_until,
+                ),
+            )
+        )
 
 
 def _nonce_key(token: UsernameToken) -> str:

@@ -41,6 +41,7 @@ from db.models import (
     PersonAddress,
     Student,
 )
+from db.prepared import PreparedQuery
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security import audit
@@ -157,7 +158,8 @@ def may_see_health(caller: Caller, current_organization_id: int | None) -> bool:
 
 
 # The statements of a portfolio are built once: Core selects of plain columns with bound parameters
-# (building and compiling an ORM select per call cost more CPU than PostgreSQL spends answering it).
+# (building and compiling an ORM select per call cost more CPU than PostgreSQL spends answering it),
+# prepared once per connection on PostgreSQL (db/prepared.py).
 _person, _student, _unit, _class = Person.__table__, Student.__table__, OrgUnit.__table__, ClassGroup.__table__
 _representative, _document = LegalRepresentative.__table__, IdentityDocument.__table__
 _person_address, _address, _education = PersonAddress.__table__, Address.__table__, EducationDocument.__table__
@@ -169,7 +171,7 @@ _PERSON_COLUMNS = (
 )  # fmt: skip
 _PERSON_WIDTH = len(_PERSON_COLUMNS)
 
-STUDENT_ROW = (
+STUDENT_ROW = PreparedQuery(
     select(
         *_PERSON_COLUMNS, _student.c.status_code, _student.c.current_organization_id, _unit.c.short_name,
         _student.c.current_class_group_id, _class.c.name, _student.c.education_level_code,
@@ -181,41 +183,46 @@ STUDENT_ROW = (
         .outerjoin(_unit, _unit.c.id == _student.c.current_organization_id)
         .outerjoin(_class, _class.c.id == _student.c.current_class_group_id)
     )
-    .where(_student.c.id == bindparam("student_id"))
+    .where(_student.c.id == bindparam("student_id")),
+    name="portfolio_student",
 )  # fmt: skip
-REPRESENTATIVES = (
+REPRESENTATIVES = PreparedQuery(
     select(
         _representative.c.kind_code, _representative.c.authority_document, _representative.c.valid_from,
         _representative.c.valid_to, _representative.c.is_primary_contact, *_PERSON_COLUMNS,
     )
     .select_from(_representative.join(_person, _person.c.id == _representative.c.person_id))
     .where(_representative.c.student_id == bindparam("student_id"))
-    .order_by(_representative.c.is_primary_contact.desc(), _representative.c.id)
+    .order_by(_representative.c.is_primary_contact.desc(), _representative.c.id),
+    name="portfolio_representatives",
 )  # fmt: skip
-DOCUMENTS = (
+DOCUMENTS = PreparedQuery(
     select(
         _document.c.person_id, _document.c.doc_type_code, _document.c.series, _document.c.number,
         _document.c.issued_on, _document.c.issued_by, _document.c.is_primary,
     )
     .where(_document.c.person_id.in_(bindparam("person_ids", expanding=True)))
-    .order_by(_document.c.is_primary.desc(), _document.c.id)
+    .order_by(_document.c.is_primary.desc(), _document.c.id),
+    name="portfolio_documents",
 )  # fmt: skip
-ADDRESSES = (
+ADDRESSES = PreparedQuery(
     select(
         _person_address.c.person_id, _person_address.c.kind_code, _address.c.full_text, _address.c.postal_code,
         _address.c.oktmo, _address.c.fias_guid,
     )
     .select_from(_person_address.join(_address, _address.c.id == _person_address.c.address_id))
     .where(_person_address.c.person_id.in_(bindparam("person_ids", expanding=True)))
-    .order_by(_person_address.c.kind_code, _person_address.c.id)
+    .order_by(_person_address.c.kind_code, _person_address.c.id),
+    name="portfolio_addresses",
 )  # fmt: skip
-EDUCATION_DOCUMENTS = (
+EDUCATION_DOCUMENTS = PreparedQuery(
     select(
         _education.c.doc_type_code, _education.c.series, _education.c.number, _education.c.issued_on,
         _education.c.organization_id, _education.c.issuer_name, _education.c.with_honours,
     )
     .where(_education.c.student_id == bindparam("student_id"))
-    .order_by(_education.c.issued_on, _education.c.id)
+    .order_by(_education.c.issued_on, _education.c.id),
+    name="portfolio_education",
 )  # fmt: skip
 
 
@@ -227,13 +234,13 @@ def get_student_portfolio(call: CallContext, *, student_id: int) -> StudentPortf
     require(caller, VIEW_REGISTRIES)
     # The statements are Core selects: they run on the session's connection, past the ORM's execution.
     connection = call.session.connection()
-    found = connection.execute(STUDENT_ROW, {"student_id": student_id}).first()
+    found = STUDENT_ROW.first(connection, {"student_id": student_id})
     if found is None:
         raise NotFound(f"Обучающийся с идентификатором {student_id} не найден", field="StudentId")
     person = found[:_PERSON_WIDTH]
     (status, organization_id, organization_name, class_group_id, class_name, level, form, health_group,
      disability_group, special_needs) = found[_PERSON_WIDTH:]  # fmt: skip
-    representatives = connection.execute(REPRESENTATIVES, {"student_id": student_id}).all()
+    representatives = REPRESENTATIVES.rows(connection, {"student_id": student_id})
     person_ids = [student_id, *(row[5] for row in representatives)]
     documents = _documents(connection, person_ids)
     addresses = _addresses(connection, person_ids)
@@ -241,7 +248,7 @@ def get_student_portfolio(call: CallContext, *, student_id: int) -> StudentPortf
     def view(row: Sequence[Any]) -> PersonView:
         return _person_view(row, documents[row[0]], addresses[row[0]])
 
-    education_documents = connection.execute(EDUCATION_DOCUMENTS, {"student_id": student_id}).all()
+    education_documents = EDUCATION_DOCUMENTS.rows(connection, {"student_id": student_id})
     health = None
     if may_see_health(caller, organization_id):
         health = HealthView(
@@ -318,8 +325,8 @@ def _person_view(row: Sequence[Any], documents: list[DocumentView], addresses: l
 
 def _documents(connection: Connection, person_ids: Sequence[int]) -> defaultdict[int, list[DocumentView]]:
     found: defaultdict[int, list[DocumentView]] = defaultdict(list)
-    for person_id, type_code, series, number, issued_on, issued_by, primary in connection.execute(
-        DOCUMENTS, {"person_ids": list(person_ids)}
+    for person_id, type_code, series, number, issued_on, issued_by, primary in DOCUMENTS.rows(
+        connection, {"person_ids": list(person_ids)}
     ):
         found[person_id].append(
             DocumentView(
@@ -337,8 +344,8 @@ def _documents(connection: Connection, person_ids: Sequence[int]) -> defaultdict
 
 def _addresses(connection: Connection, person_ids: Sequence[int]) -> defaultdict[int, list[AddressView]]:
     found: defaultdict[int, list[AddressView]] = defaultdict(list)
-    for person_id, kind, full_text, postal_code, oktmo, fias_guid in connection.execute(
-        ADDRESSES, {"person_ids": list(person_ids)}
+    for person_id, kind, full_text, postal_code, oktmo, fias_guid in ADDRESSES.rows(
+        connection, {"person_ids": list(person_ids)}
     ):
         found[person_id].append(
             AddressView(
