@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,8 @@ class _Compiled:
     prepare: str
     execute: str
     names: tuple[str, ...]
+    fixed: dict[str, Any]
+    """Values written into the statement (``column == "1"``), by parameter name."""
     bind_processors: tuple[Callable[[Any], Any] | None, ...]
     result_processors: tuple[Callable[[Any], Any] | None, ...] | None
     """Per selected column; known after the first rows (the driver's column types select them)."""
@@ -60,18 +63,26 @@ class PreparedQuery:
         self.statement = statement
         self.label = name
         self._compiled: dict[str, _Compiled] = {}
+        columns = getattr(statement, "selected_columns", ())
+        keys = [column.key or f"column_{index}" for index, column in enumerate(columns)]
+        self._row_type: Any = namedtuple("PreparedRow", keys, rename=True)  # type: ignore[misc]
+        """Rows are named tuples: read by position or, as SQLAlchemy's rows, by column key."""
 
-    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-        """Every row of the statement for ``parameters`` (tuples on PostgreSQL, rows elsewhere; none
-        for a statement that returns none)."""
+    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> Sequence[Any]:
+        """Every row of the statement for ``parameters`` (named tuples on PostgreSQL, SQLAlchemy rows
+        elsewhere: both read by position or by column key; none for a statement that returns none)."""
         dialect = connection.dialect
         if not is_prepared_here(connection):
             result = connection.execute(self.statement, dict(parameters))
             return result.all() if result.returns_rows else []
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
         values = [
-            parameters[name] if processor is None else processor(parameters[name])
-            for name, processor in zip(compiled.names, compiled.bind_processors, strict=True)
+            value if processor is None else processor(value)
+            for value, processor in zip(
+                (parameters[name] if name not in compiled.fixed else compiled.fixed[name] for name in compiled.names),
+                compiled.bind_processors,
+                strict=True,
+            )
         ]
         pooled = connection.connection
         raw = pooled.dbapi_connection
@@ -97,15 +108,16 @@ class PreparedQuery:
             raise exc.DBAPIError.instance(
                 statement, values, error, DriverError, hide_parameters=True, connection_invalidated=disconnect
             ) from error
+        make = self._row_type._make
         processors = compiled.result_processors
         if not processors or not any(processors):
-            return found
+            return [make(row) for row in found]
         return [
-            tuple(value if convert is None else convert(value) for value, convert in zip(row, processors, strict=True))
+            make(value if convert is None else convert(value) for value, convert in zip(row, processors, strict=True))
             for row in found
         ]
 
-    def first(self, connection: Connection, parameters: Mapping[str, Any]) -> Sequence[Any] | None:
+    def first(self, connection: Connection, parameters: Mapping[str, Any]) -> Any:
         found = self.rows(connection, parameters)
         return found[0] if found else None
 
@@ -124,7 +136,7 @@ class PreparedQuery:
         text = _EXPANDING.sub(r"= ANY(%(\1)s)", compiled.string)
         if "POSTCOMPILE" in text:
             raise ValueError(f"{self.label}: only `IN` lists of bound values can be prepared")
-        binds: dict[str, BindParameter[Any]] = {bind.key: bind for bind in compiled.binds.values()}
+        binds: dict[str, BindParameter[Any]] = dict(compiled.binds)
         names: list[str] = []
 
         def positional(match: re.Match[str]) -> str:
@@ -153,6 +165,7 @@ class PreparedQuery:
             prepare=f"PREPARE {name}{header} AS {body}",
             execute=f"EXECUTE {name}{placeholders}",
             names=tuple(names),
+            fixed={key: binds[key].effective_value for key in names if not binds[key].required},
             bind_processors=tuple(bind_processors),
             result_processors=None,
         )

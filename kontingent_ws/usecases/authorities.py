@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from db.hierarchy import subtree_ids
 from db.models import Authority, Municipality, OrgUnit, OrgUnitClosure, Student
+from db.prepared import PreparedQuery
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security.permissions import VIEW_REGISTRIES, require
@@ -268,7 +269,7 @@ LIVE_COUNT_ORGANIZATIONS = 100
 index range per organization); above it the count comes from :class:`StudyingCounts`."""
 
 _organizations_below = _below("organization", direct=False)
-AUTHORITY_CARD = unit_card(
+AUTHORITY_CARD = PreparedQuery(unit_card(
     Authority.__table__.c.level,
     _below("authority", direct=False).label("authority_count"),
     _organizations_below.label("organization_count"),
@@ -290,9 +291,10 @@ AUTHORITY_CARD = unit_card(
         else_=None,
     ).label("student_count"),
     joined=Authority.__table__,
-)
-"""An authority's card and every count of its portfolio in one statement (built once); the student
-count is NULL for authorities with more than :data:`LIVE_COUNT_ORGANIZATIONS` organizations below."""
+), name="authority_card")
+"""An authority's card and every count of its portfolio in one statement (built once, prepared on
+PostgreSQL); the student count is NULL for authorities with more than
+:data:`LIVE_COUNT_ORGANIZATIONS` organizations below."""
 
 STUDYING_BY_ORGANIZATION = (
     select(_student.c.current_organization_id, func.count())
@@ -342,9 +344,9 @@ def get_authority_portfolio(call: CallContext, *, authority_id: int) -> Authorit
     require(caller, VIEW_REGISTRIES)
     if not caller.sees_region:
         ensure_authority(call, authority_id)
-    card = call.session.execute(
-        AUTHORITY_CARD, {"unit_id": authority_id, "live_limit": LIVE_COUNT_ORGANIZATIONS}
-    ).first()
+    card = AUTHORITY_CARD.first(
+        call.session.connection(), {"unit_id": authority_id, "live_limit": LIVE_COUNT_ORGANIZATIONS}
+    )
     if card is None:
         raise NotFound(f"Орган управления образованием с идентификатором {authority_id} не найден", field="AuthorityId")
     return AuthorityPortfolio(

@@ -44,6 +44,7 @@ from db.models import (
     OrgUnit,
     Student,
 )
+from db.prepared import PreparedQuery
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security.permissions import VIEW_REGISTRIES, require
@@ -232,20 +233,22 @@ def unit_card(*extra: ColumnElement[Any], joined: Any = None) -> Select[Any]:
     )  # fmt: skip
 
 
-BRANCHES = (
+BRANCHES = PreparedQuery(
     select(
         _branch.c.id, _branch.c.full_name, _branch.c.short_name, _branch.c.kpp, _branch.c.phone, _branch.c.email,
         _branch.c.status_code, _branch_address.c.full_text,
     )
     .select_from(_branch.outerjoin(_branch_address, _branch_address.c.id == _branch.c.address_id))
     .where(_branch.c.organization_id == bindparam("unit_id"))
-    .order_by(_branch.c.id)
+    .order_by(_branch.c.id),
+    name="org_branches",
 )  # fmt: skip
-STUDENT_GROUPS = (
+STUDENT_GROUPS = PreparedQuery(
     select(_student.c.education_level_code, _student.c.education_form_code, func.count())
     .where(_student.c.current_organization_id == bindparam("unit_id"), _student.c.status_code == STUDYING)
     .group_by(_student.c.education_level_code, _student.c.education_form_code)
-    .order_by(_student.c.education_level_code, _student.c.education_form_code)
+    .order_by(_student.c.education_level_code, _student.c.education_form_code),
+    name="org_student_groups",
 )  # fmt: skip
 _latest_class = ClassGroup.__table__.alias("latest_class")
 _latest_year = (
@@ -254,7 +257,7 @@ _latest_year = (
     .correlate(_unit)
     .scalar_subquery()
 )
-ORGANIZATION_CARD = unit_card(
+ORGANIZATION_CARD = PreparedQuery(unit_card(
     _organization.c.type_code, _organization.c.activity_kind_code, _organization.c.founded_on,
     _organization.c.license_number, _organization.c.license_date, _organization.c.accreditation_number,
     _latest_year.label("school_year"),
@@ -263,9 +266,9 @@ ORGANIZATION_CARD = unit_card(
     .scalar_subquery()
     .label("class_count"),
     joined=_organization,
-)  # fmt: skip
+), name="org_card")  # fmt: skip
 """An organization's card with the latest school year having classes and their count, one statement."""
-LAST_LOAD = (
+LAST_LOAD = PreparedQuery(
     select(_journal.c.started_at, _journal.c.finished_at, _journal.c.status, _system.c.mnemonic, _system.c.name,
            _user.c.login, _user.c.full_name)
     .select_from(
@@ -275,7 +278,8 @@ LAST_LOAD = (
     )
     .where(_journal.c.organization_id == bindparam("unit_id"))
     .order_by(_journal.c.started_at.desc(), _journal.c.id.desc())
-    .limit(1)
+    .limit(1),
+    name="org_last_load",
 )
 
 
@@ -287,7 +291,7 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
     parameters = {"unit_id": organization_id}
     # Core selects run on the session's connection, past the ORM's execution.
     connection = call.session.connection()
-    org = connection.execute(ORGANIZATION_CARD, parameters).first()
+    org = ORGANIZATION_CARD.first(connection, parameters)
     if org is None:
         raise NotFound(f"Организация с идентификатором {organization_id} не найдена", field="OrganizationId")
     groups = [
@@ -298,7 +302,7 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
             education_form_name=label(EDUCATION_FORM, form),
             count=count,
         )
-        for level, form, count in connection.execute(STUDENT_GROUPS, parameters)
+        for level, form, count in STUDENT_GROUPS.rows(connection, parameters)
     ]
     return OrganizationPortfolio(
         id=org.id,
@@ -333,8 +337,8 @@ def get_organization_portfolio(call: CallContext, *, organization_id: int) -> Or
                 status_name=label(ORG_STATUS, status),
                 address=address,
             )
-            for branch_id, full_name, short_name, kpp, phone, email, status, address in connection.execute(
-                BRANCHES, parameters
+            for branch_id, full_name, short_name, kpp, phone, email, status, address in BRANCHES.rows(
+                connection, parameters
             )
         ],
         students=groups,
@@ -373,7 +377,7 @@ def contacts_of(card: Row[Any]) -> Contacts:
 
 
 def _last_load(connection: Connection, parameters: dict[str, Any]) -> LastLoad | None:
-    found = connection.execute(LAST_LOAD, parameters).first()
+    found = LAST_LOAD.first(connection, parameters)
     if found is None:
         return None
     started_at, finished_at, status, mnemonic, system_name, login, user_name = found
