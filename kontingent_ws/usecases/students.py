@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select, true
 
 from adapters.identifiers import mask_document_number, mask_snils
 from db.classifiers import EDUCATION_FORM, EDUCATION_LEVEL, ENROLMENT_STATUS, IDENTITY_DOCUMENT_TYPE, SEX
@@ -29,6 +29,7 @@ from db.models import (
     Student,
     StudentSurname,
 )
+from db.prepared import PreparedQuery
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import NotFound
 from kontingent_ws.security import audit
@@ -170,7 +171,10 @@ def search_students(
             raise deny(call, object_type="student", object_id=None)
         values[SCOPE] = caller.unit_id
     counted, page_query = _statements(tuple(sorted(values)), sort)
-    total = call.session.execute(counted, values).scalar() or 0
+    if counted is SURNAME_COUNT:
+        total = SURNAME_TOTAL.first(call.session.connection(), values)[0]
+    else:
+        total = call.session.execute(counted, values).scalar() or 0
     if total <= paging.offset:
         return PageOf(items=[], total=total)
     rows = _rows(call, page_query, {**values, "page_offset": paging.offset, "page_limit": paging.limit})
@@ -261,6 +265,8 @@ SURNAME_COUNT = (
 )
 """The total of a search by surname prefix alone: a range walk of the index of students' surnames
 (migration 0005) instead of every person with the prefix joined to ``student``."""
+SURNAME_TOTAL = PreparedQuery(SURNAME_COUNT, name="surname_total")
+""":data:`SURNAME_COUNT` as run (prepared on PostgreSQL: its plan is the same index range whatever the bounds)."""
 
 
 @lru_cache(maxsize=512)
@@ -371,23 +377,24 @@ def _rows(call: CallContext, query: Select[Any], values: dict[str, Any]) -> list
     return rows
 
 
-PRIMARY_DOCUMENTS = (
+PRIMARY_DOCUMENTS = PreparedQuery(
     select(_document.c.person_id, _document.c.doc_type_code, _document.c.series, _document.c.number)
     .where(_document.c.person_id.in_(bindparam("person_ids", expanding=True)))
-    .order_by(_document.c.person_id, _document.c.is_primary.desc(), _document.c.id)
+    .order_by(_document.c.person_id, _document.c.is_primary.desc(), _document.c.id),
+    name="primary_documents",
 )
 
 
-def primary_documents(call: CallContext, person_ids: Sequence[int]) -> dict[int, Row[Any]]:
+def primary_documents(call: CallContext, person_ids: Sequence[int]) -> dict[int, Any]:
     """The main identity document of each person (primary first, then the oldest), one query:
     rows with ``doc_type_code``, ``series`` and ``number``."""
     if not person_ids:
         return {}
-    documents: dict[int, Row[Any]] = {}
-    for document in call.session.execute(PRIMARY_DOCUMENTS, {"person_ids": list(person_ids)}):
+    documents: dict[int, Any] = {}
+    for document in PRIMARY_DOCUMENTS.rows(call.session.connection(), {"person_ids": list(person_ids)}):
         documents.setdefault(document.person_id, document)
     return documents
 
 
-def _document_text(document: Row[Any]) -> str:
+def _document_text(document: Any) -> str:
     return f"{document.series} {document.number}" if document.series else document.number
