@@ -151,7 +151,8 @@ class PreparedQuery:
         bind_processors: list[Callable[[Any], Any] | None] = []
         for key in names:
             bind = binds[key]
-            sql_type = dialect.type_compiler_instance.process(bind.type)
+            # an untyped value is left for the server to infer from its place in the statement
+            sql_type = "unknown" if bind.type._isnull else dialect.type_compiler_instance.process(bind.type)
             types.append(f"{sql_type}[]" if bind.expanding else sql_type)
             processor = bind.type._cached_bind_processor(dialect)
             bind_processors.append(_each(processor) if processor is not None and bind.expanding else processor)

@@ -122,3 +122,14 @@ def test_a_connection_replaced_after_a_loss_prepares_again(pg_engine: Engine) ->
         connection.invalidate()  # as after a lost server: the pooled connection is closed and replaced
     with pg_engine.connect() as connection:
         assert len(BY_IDS.rows(connection, {"ids": [1, 3], "not_named": "x"})) == 2
+
+
+UNTYPED = PreparedQuery(
+    select(things.c.id).where(things.c.name == select(bindparam("name")).scalar_subquery()), name="test_untyped"
+)
+
+
+def test_an_untyped_value_is_left_for_the_server_to_infer(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert [tuple(row) for row in UNTYPED.rows(connection, {"name": "два"})] == [(2,)]
+        assert UNTYPED.rows(connection, {"name": "нет такого"}) == []
