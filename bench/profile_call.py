@@ -30,6 +30,7 @@ from bench_epgu import prepare_bodies
 from bench_registries import Scenario, scenarios
 
 from db.engine import make_engine
+from db.prepared import PreparedQuery, is_prepared_here
 from kontingent_ws.app import make_app
 from kontingent_ws.demo import DemoConfig
 from kontingent_ws.settings import Settings
@@ -76,6 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     engine = make_engine(args.url, hide_parameters=True)
     statements = [0]
     event.listen(Engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    prepared_rows = PreparedQuery.rows
+
+    def counted_rows(self: PreparedQuery, connection: Any, parameters: Any) -> Any:
+        if is_prepared_here(connection):  # elsewhere the Core path fires the event above
+            statements[0] += 1
+        return prepared_rows(self, connection, parameters)
+
+    PreparedQuery.rows = counted_rows  # type: ignore[method-assign]  # prepared statements count too
     app = make_app(Settings(database_url=args.url, auth_enabled=args.epgu == "signed"))  # own engines, as gunicorn
     if args.epgu:
         bodies = prepare_bodies(engine, school_year=DemoConfig().school_year, signed=args.epgu == "signed",
