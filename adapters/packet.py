@@ -21,7 +21,7 @@ from lxml import etree
 
 from adapters import identifiers
 from adapters.packet_fields import NS, Fields, qname
-from adapters.packet_marks import read_diary_mark, read_exam_result, read_period_mark
+from adapters.packet_marks import quick_period_mark, read_diary_mark, read_exam_result, read_period_mark
 from adapters.packet_sections import (
     read_class_group,
     read_enrolment,
@@ -62,6 +62,8 @@ class PacketSchemaError(ValueError):
 
 
 Reader = Callable[[Fields, PacketState], Any]
+QuickReader = Callable[[etree._Element, PacketState, int], Any]
+"""Reads a plainly valid row in one pass, or returns ``None`` to leave it to the section's reader."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,7 @@ class Section:
     row: str
     field: str
     read: Reader
+    quick: QuickReader | None = None
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -81,7 +84,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(name="Students", row="Student", field="students", read=read_student),
     Section(name="Enrolments", row="Enrolment", field="enrolments", read=read_enrolment),
     Section(name="DiaryMarks", row="DiaryMark", field="diary_marks", read=read_diary_mark),
-    Section(name="PeriodMarks", row="PeriodMark", field="period_marks", read=read_period_mark),
+    Section(name="PeriodMarks", row="PeriodMark", field="period_marks", read=read_period_mark,
+            quick=quick_period_mark),
     Section(name="ExamResults", row="ExamResult", field="exam_results", read=read_exam_result),
     Section(name="QueueApplications", row="QueueApplication", field="queue_applications", read=read_queue_application),
 )
@@ -301,6 +305,8 @@ class _Chunker:
         self.pending += 1
         if section is None:
             record, errors = _map_organization(element, self.state)
+        elif section.quick is not None and (record := section.quick(element, self.state, self.row)) is not None:
+            errors = []
         else:
             record, errors = _map_row(section, element, self.row, self.state)
         self.errors.extend(errors)

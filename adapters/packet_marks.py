@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adapters.packet_fields import Fields
+from lxml import etree
+
+from adapters.packet_fields import Fields, qname
 from adapters.packet_state import PacketState
 from adapters.records import DiaryMarkRecord, ExamResultRecord, MarkValue, PeriodMarkRecord
-from adapters.validation import check_mark
+from adapters.validation import RowSink, check_mark
 from db import classifiers
+
+STUDENT_REF, SUBJECT_REF, PERIOD_REF = qname("StudentRef"), qname("SubjectRef"), qname("PeriodRef")
+SCHOOL_YEAR, SCALE, VALUE = qname("SchoolYear"), qname("Scale"), qname("Value")
+_MARKS: dict[tuple[str, str | None], MarkValue] = {}
+"""Valid (scale, value) pairs seen so far → their mark (a handful: the scales' values)."""
+_YEARS: set[str] = set()
+"""Valid school years seen so far."""
 
 
 def read_mark(fields: Fields) -> MarkValue | None:
@@ -82,3 +91,60 @@ def read_exam_result(fields: Fields, state: PacketState) -> ExamResultRecord | N
         primary_score=primary_score,
         mark=mark,
     )
+
+
+def _known_mark(scale: str, value: str | None) -> MarkValue | None:
+    key = (scale, value)
+    mark = _MARKS.get(key)
+    if mark is None and classifiers.item_of(classifiers.MARK_SCALE, scale) is not None:
+        sink = RowSink(section="", row=0, ref=None)
+        mark = check_mark(sink, "", scale, value)
+        if mark is not None and not sink.errors and len(_MARKS) < 1000:
+            _MARKS[key] = mark
+    return mark
+
+
+def _school_year(text: str) -> bool:
+    if text in _YEARS:
+        return True
+    first, _, second = text.partition("/")
+    if first.isdigit() and second.isdigit() and int(second) == int(first) + 1:
+        if len(_YEARS) < 1000:
+            _YEARS.add(text)
+        return True
+    return False
+
+
+def quick_period_mark(element: etree._Element, state: PacketState, row: int) -> PeriodMarkRecord | None:
+    """The record of a quarter mark whose every field is plainly valid, read in one pass; ``None``
+    for anything else (an unknown reference, a bad value, spaces to collapse, a repeated or an
+    unexpected element), which ``read_period_mark`` then reads with its row errors. Equal to
+    ``read_period_mark`` wherever it returns a record."""
+    if len(element) != len(_PERIOD_MARK_TAGS):
+        return None
+    texts = {child.tag: child.text for child in element}
+    try:
+        student, subject, period = texts[STUDENT_REF], texts[SUBJECT_REF], texts[PERIOD_REF]
+        year, scale, value = texts[SCHOOL_YEAR], texts[SCALE], texts[VALUE]
+        joined = student + subject + period + year + scale + value  # type: ignore[operator]
+    except (KeyError, TypeError):  # an element missing, repeated or unexpected; an empty one
+        return None
+    if not joined.isprintable() or " " in joined:  # spaces to collapse: the reader reports them
+        return None
+    accepted = state.accepted
+    if (student not in accepted.get("Students", ()) or subject not in accepted.get("Subjects", ())
+            or period not in accepted.get("StudyPeriods", ())):
+        return None
+    assert student is not None and subject is not None and year is not None and scale is not None
+    if not _school_year(year):
+        return None
+    mark = _known_mark(scale, value)
+    if mark is None:
+        return None
+    return PeriodMarkRecord(
+        ref=element.get("providerRef", ""), row=row, student_ref=student, subject_ref=subject, kind="period",
+        period_ref=period, school_year=year, mark=mark,
+    )
+
+
+_PERIOD_MARK_TAGS = frozenset({STUDENT_REF, SUBJECT_REF, PERIOD_REF, SCHOOL_YEAR, SCALE, VALUE})

@@ -119,7 +119,7 @@ def check_name(sink: RowSink, field_name: str, raw: str, classifier: str) -> str
 
 def check_code(sink: RowSink, field_name: str, raw: str, classifier: str) -> str | None:
     """``raw`` if it is a code of ``classifier``, else ``UNKNOWN_CODE``."""
-    if raw in classifiers.codes_of(classifier):
+    if classifiers.item_of(classifier, raw) is not None:
         return raw
     sink.fail("UNKNOWN_CODE", field_name, raw, classifier=classifiers.title_of(classifier))
     return None

@@ -188,7 +188,7 @@ def main() -> int:
     parser.add_argument("--subjects", type=int, default=5, help="subjects with four quarter marks each")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
-    with scratch_database(args.url, "kt_bench_intake", keep=args.keep) as url, tempfile.TemporaryDirectory() as temp:
+    with scratch_database(args.url, "kt_intake_bench", keep=args.keep) as url, tempfile.TemporaryDirectory() as temp:
         directory = Path(temp)
         system_id, inn, key_path, cert_path = setup(url, directory)
         packet = directory / "packet.xml"

@@ -5,12 +5,14 @@ feed, the demo generator)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
 def _text(value: str) -> str:
@@ -44,6 +46,32 @@ def _copy_value(value: Any) -> str:
     if isinstance(value, Decimal | int | float):
         return str(value)
     return _text(str(value))
+
+
+def _copy_column(values: tuple[Any, ...]) -> Iterable[str]:
+    """The COPY text of one column of a batch: one C-level pass when every value has the same plain
+    type (ints, dates, strings needing no escape), else value by value."""
+    types = set(map(type, values))
+    if len(types) == 1:
+        kind = types.pop()
+        if kind is int or kind is Decimal:
+            return map(str, values)
+        if kind is type(None):
+            return [NULL] * len(values)
+        if kind is str and not _NEEDS_ESCAPE.search("".join(values)):
+            return values
+        if kind is dt.date or kind is dt.datetime:
+            return map(kind.isoformat, values)
+    return [NULL if value is None else _copy_value(value) for value in values]
+
+
+def copy_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows in COPY's text format, formatted column by column (equal to joining ``copy_line`` of
+    each row, several times faster on a slice of thousands of rows)."""
+    if not rows:
+        return ""
+    columns = [_copy_column(column) for column in zip(*rows, strict=True)]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def copy_line(row: Sequence[Any]) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import initdb
-from db.models import FieldProvenance, LoadJournal, LoadRowError, Packet, Person, ProviderPriority
+from db.models import LoadJournal, LoadRowError, Packet, Person, ProviderPriority
 from kontingent_ws.app import make_app
 from kontingent_ws.call import CallContext
 from kontingent_ws.security.caller import SYSTEM, SYSTEM_ADMIN, Caller
@@ -31,6 +31,7 @@ from kontingent_ws.settings import Settings
 from kontingent_ws.types.common import contract_namespace
 from kontingent_ws.usecases.intake.formats import XML_PACKET
 from kontingent_ws.usecases.intake.pipeline import CHUNK_SIZE, process_packet
+from kontingent_ws.usecases.intake.priority import field_writer
 from kontingent_ws.usecases.intake.receive import Sender, store_packet
 from tests.conftest import BACKENDS, drop_postgres_database, fresh_postgres_database
 from tests.intakekit import (
@@ -110,7 +111,7 @@ def _phones(region: Region, numbers: list[int]) -> dict[int, tuple[str | None, i
         result = {}
         for n in numbers:
             person = session.scalars(select(Person).where(Person.snils == snils(300 + n))).one()
-            owner = session.get(FieldProvenance, ("person", person.id, "phone"))
+            owner = field_writer(session, "person", person.id, "phone")
             result[n] = (person.phone, owner.system_id if owner else None)
         return result
 

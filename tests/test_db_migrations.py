@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
 
 from db.engine import make_engine
 from db.migrate import downgrade, table_names, upgrade
@@ -30,3 +31,76 @@ def test_models_and_migrations_agree(empty_db_url: str) -> None:
         assert differences == []
     finally:
         engine.dispose()
+
+
+OLD_PROVENANCE = [
+    # (entity, entity id, field, system, packet, written at): system 1 wrote three fields of person 7 in
+    # two packets, system 2 took one over; person 8 has one row
+    ("person", 7, "last_name", 1, 1, "2026-01-01 10:00:00"),
+    ("person", 7, "snils", 1, 2, "2026-01-02 10:00:00"),
+    ("person", 7, "sex", 1, 1, "2026-01-01 10:00:00"),
+    ("person", 7, "phone", 2, 3, "2026-01-03 10:00:00"),
+    ("student", 8, "health_group_code", 2, None, "2026-01-04 10:00:00"),
+]
+NEW_PROVENANCE = {
+    ("person", 7, 1, "last_name sex snils", 2, "2026-01-02"),
+    ("person", 7, 2, "phone", 3, "2026-01-03"),
+    ("student", 8, 2, "health_group_code", None, "2026-01-04"),
+}
+
+
+def _day(value: object) -> str:
+    return str(value)[:10]
+
+
+def test_provenance_rows_converted_both_ways(empty_db_url: str) -> None:
+    """0006 groups one row per field into one row per record and provider (the latest packet and
+    time of the group); its downgrade splits them back, each field with its group's packet."""
+    upgrade(empty_db_url, "0005")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            for system in (1, 2):
+                connection.execute(text(
+                    "INSERT INTO info_system (id, mnemonic, name, is_provider, is_consumer, is_active, created_at, "
+                    "updated_at) VALUES (:id, :m, :m, true, false, true, '2026-01-01', '2026-01-01')"
+                ), {"id": system, "m": f"system{system}"})
+            for packet in (1, 2, 3):
+                connection.execute(text(
+                    "INSERT INTO packet (id, receipt_id, system_id, external_id, format, sha256, size_bytes, status, "
+                    "received_at) VALUES (:id, :r, 1, :r, 'xml', '', 0, 'done', '2026-01-01')"
+                ), {"id": packet, "r": f"p{packet}"})
+            for row in OLD_PROVENANCE:
+                connection.execute(text(
+                    "INSERT INTO field_provenance (entity, entity_id, field, system_id, packet_id, written_at) "
+                    "VALUES (:e, :i, :f, :s, :p, :w)"
+                ), dict(zip(("e", "i", "f", "s", "p", "w"), row, strict=True)))
+        upgrade(empty_db_url)
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT entity, entity_id, system_id, fields, packet_id, written_at FROM field_provenance"
+            )).all()
+            triggers = _sqlite_triggers(connection)
+        assert {(*row[:5], _day(row[5])) for row in rows} == NEW_PROVENANCE
+        if triggers is not None:  # SQLite rebuilt the mark tables: their summary triggers are back
+            assert {"period_mark_summary_insert", "diary_mark_daily_insert", "diary_mark_monthly_delete"} <= triggers
+        downgrade(empty_db_url, "0005")
+        with engine.connect() as connection:
+            split = connection.execute(text(
+                "SELECT entity, entity_id, field, system_id, packet_id, written_at FROM field_provenance"
+            )).all()
+        assert {(*row[:5], _day(row[5])) for row in split} == {
+            ("person", 7, "last_name", 1, 2, "2026-01-02"),
+            ("person", 7, "snils", 1, 2, "2026-01-02"),
+            ("person", 7, "sex", 1, 2, "2026-01-02"),
+            ("person", 7, "phone", 2, 3, "2026-01-03"),
+            ("student", 8, "health_group_code", 2, None, "2026-01-04"),
+        }
+    finally:
+        engine.dispose()
+
+
+def _sqlite_triggers(connection: Connection) -> set[str] | None:
+    if connection.dialect.name != "sqlite":
+        return None
+    return set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())

@@ -1,4 +1,5 @@
-"""Provider priority and field provenance, table-driven, through the real pipeline on every backend."""
+"""Provider priority and field provenance (one row per record and provider), table-driven, through the
+real pipeline on every backend."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
 from db.models import FieldProvenance, LoadJournal, LoadRowError, Packet, Person, ProviderPriority
-from kontingent_ws.usecases.intake.priority import PriorityRules
+from kontingent_ws.usecases.intake.priority import PriorityRules, field_writer
 from tests.intakekit import World, load, make_world, packet_xml, settings_for, snils, student
 
 A, B, C = "+7 900 000-00-01", "+7 900 000-00-02", "+7 900 000-00-03"
@@ -74,7 +75,7 @@ def test_provider_priority(case: Case, world: tuple[Session, World], db_url: str
         load(session, settings, providers[mnemonic], packet_xml(f"{case.name}-{n}", rows, provider=mnemonic))
 
     person = session.scalars(select(Person).where(Person.snils == snils(7))).one()
-    owner = session.get(FieldProvenance, ("person", person.id, "phone"))
+    owner = field_writer(session, "person", person.id, "phone")
     last_packet = session.scalars(select(Packet.id).order_by(Packet.id.desc())).first()
     warnings = session.execute(
         select(LoadRowError.code, LoadRowError.field, LoadRowError.message, LoadRowError.severity)
@@ -108,3 +109,69 @@ def test_provider_priority(case: Case, world: tuple[Session, World], db_url: str
 )
 def test_may_overwrite(ranks: dict[int, int], writer: int, previous: int | None, allowed: bool) -> None:
     assert PriorityRules(ranks=ranks, names={}).may_overwrite(writer, previous) is allowed
+
+
+# --- provenance rows: one per record and provider, with the fields it wrote last -------------------
+
+NAMED = "birth_date citizenship_code first_name last_name sex snils"
+"""The person fields every write below sends (the phone apart)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProvenanceCase:
+    name: str
+    ranks: tuple[str, ...]
+    writes: tuple[tuple[str, str | None], ...]
+    """(provider, phone or none) sent for the same student, in order."""
+    rows: set[tuple[str, str, int]]
+    """The person's provenance rows: (provider, fields, index of the packet in ``writes``)."""
+
+
+PROVENANCE_CASES = [
+    ProvenanceCase(name="created", ranks=(), writes=(("netschool", A),), rows={("netschool", f"{NAMED} phone", 0)}),
+    ProvenanceCase(name="field-left-to-previous", ranks=(), writes=(("netschool", A), ("dnevnik", None)),
+         rows={("netschool", "phone", 0), ("dnevnik", NAMED, 1)}),
+    ProvenanceCase(name="every-field-taken-over", ranks=(), writes=(("netschool", A), ("dnevnik", B)),
+         rows={("dnevnik", f"{NAMED} phone", 1)}),
+    ProvenanceCase(name="higher-keeps-all", ranks=("netschool", "dnevnik"), writes=(("netschool", A), ("dnevnik", B)),
+         rows={("netschool", f"{NAMED} phone", 0)}),
+    ProvenanceCase(name="own-row-rewritten", ranks=(), writes=(("netschool", A), ("netschool", B)),
+         rows={("netschool", f"{NAMED} phone", 1)}),
+    ProvenanceCase(name="own-row-unchanged", ranks=(), writes=(("netschool", A), ("netschool", A)),
+         rows={("netschool", f"{NAMED} phone", 0)}),
+    ProvenanceCase(name="own-row-gains-field", ranks=(), writes=(("netschool", None), ("netschool", A)),
+         rows={("netschool", f"{NAMED} phone", 1)}),
+]
+
+
+@pytest.mark.parametrize("case", PROVENANCE_CASES, ids=lambda c: c.name)
+def test_provenance_rows(case: ProvenanceCase, world: tuple[Session, World], db_url: str, tmp_path: Path) -> None:
+    session, w = world
+    providers = {"netschool": w.netschool, "dnevnik": w.dnevnik}
+    names = {p.system_id: m for m, p in providers.items()}
+    session.add_all(
+        ProviderPriority(organization_id=w.region.north_school_id, system_id=providers[m].system_id, rank=rank)
+        for rank, m in enumerate(case.ranks, start=1)
+    )
+    session.commit()
+    settings = settings_for(db_url, tmp_path)
+    packets = []
+    for n, (mnemonic, phone) in enumerate(case.writes):
+        rows = {"Students": [student("s1", "Носов", "Иван", "2013-01-01", snils_value=snils(7), phone=phone)]}
+        load(session, settings, providers[mnemonic], packet_xml(f"{case.name}-{n}", rows, provider=mnemonic))
+        packets.append(session.scalars(select(Packet.id).order_by(Packet.id.desc())).first())
+
+    person = session.scalars(select(Person).where(Person.snils == snils(7))).one()
+    stored = session.scalars(
+        select(FieldProvenance).where(FieldProvenance.entity == "person", FieldProvenance.entity_id == person.id)
+    ).all()
+    assert {(names[row.system_id], row.field_names, packets.index(row.packet_id)) for row in stored} == {
+        (provider, frozenset(fields.split()), packet) for provider, fields, packet in case.rows
+    }
+    assert all(row.fields == " ".join(sorted(row.field_names)) for row in stored)
+    phone_rows = [row for row in case.rows if "phone" in row[1].split()]
+    owner = field_writer(session, "person", person.id, "phone")
+    if phone_rows:
+        assert owner is not None and names[owner.system_id] == phone_rows[0][0]
+    else:
+        assert owner is None

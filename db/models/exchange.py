@@ -159,16 +159,28 @@ class LoadRowError(Base):
 
 
 class FieldProvenance(Base):
-    """Which provider last wrote a field of a record, from which packet, when."""
+    """Which provider last wrote which fields of a record: one row per record and provider, with the
+    fields that provider wrote last (``fields``: names separated by a space) and the packet and time
+    of its latest write to the record.
+
+    A field is named by at most one row of a record: when a provider takes a field over, the field
+    leaves the previous writer's row (and that row goes when it names no field any more). The
+    system and packet are not foreign keys (migration 0006): they name who wrote the row, and
+    systems are deactivated and packets kept, never deleted.
+    """
 
     __tablename__ = "field_provenance"
 
     entity: Mapped[str] = mapped_column(String(50), primary_key=True)
     entity_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    field: Mapped[str] = mapped_column(String(100), primary_key=True)
-    system_id: Mapped[int] = mapped_column(ForeignKey("info_system.id"))
-    packet_id: Mapped[int | None] = mapped_column(ForeignKey("packet.id"))
+    system_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fields: Mapped[str] = mapped_column(Text)
+    packet_id: Mapped[int | None] = mapped_column(BigId)
     written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(self.fields.split())
 
 
 class SmevMessage(Base):

@@ -1,13 +1,26 @@
 """Grades: diary marks, period/annual/final marks, exam results.
 
 A mark is kept as (scale, raw value, numeric value or none): «н/а», «зач», «осв» have no number.
+The writer's organization and source system of a mark are plain columns, not foreign keys
+(migration 0006): they name who wrote the row, and organizations and systems are deactivated,
+never deleted; a key would cost one lookup a mark on every load.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, BigId
@@ -25,7 +38,7 @@ class DiaryMark(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    organization_id: Mapped[int] = mapped_column(Integer)
     class_group_id: Mapped[int | None] = mapped_column(ForeignKey("class_group.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("local_subject.id"))
     mark_date: Mapped[dt.date] = mapped_column(Date)
@@ -36,7 +49,7 @@ class DiaryMark(Base):
     control_form_code: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(String(500))
     external_id: Mapped[str | None] = mapped_column(String(64))
-    source_system_id: Mapped[int | None] = mapped_column(ForeignKey("info_system.id"))
+    source_system_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class PeriodMark(Base):
@@ -52,7 +65,7 @@ class PeriodMark(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    organization_id: Mapped[int] = mapped_column(Integer)
     subject_id: Mapped[int] = mapped_column(ForeignKey("local_subject.id"))
     school_year: Mapped[int] = mapped_column(SmallInteger)
     kind: Mapped[str] = mapped_column(String(10))
@@ -60,7 +73,7 @@ class PeriodMark(Base):
     scale_code: Mapped[str] = mapped_column(String(20))
     raw_value: Mapped[str] = mapped_column(String(10))
     numeric_value: Mapped[float | None] = mapped_column(Numeric(5, 2))
-    source_system_id: Mapped[int | None] = mapped_column(ForeignKey("info_system.id"))
+    source_system_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ExamResult(Base):

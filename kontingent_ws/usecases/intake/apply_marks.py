@@ -54,21 +54,29 @@ def _upsert(
 ) -> None:
     """Insert ``rows`` (key columns then value columns); rows of known students matching a stored key update it."""
     applied = len(rows)
-    rows = list({row[: len(key)]: row for row in rows}.values())  # the last of a key repeated in the slice wins
+    width = len(key)
+    keyed = {row[:width]: row for row in rows}  # the last of a key repeated in the slice wins
+    if len(keyed) < len(rows):
+        rows = list(keyed.values())
+    new_people = ctx.new_people
+    old_students = sorted(sid for sid in {row[0] for row in rows} if sid not in new_people)
     stored: dict[tuple[Any, ...], int] = {}
-    old = sorted({row[:len(key)] for row in rows if row[0] not in ctx.new_people}, key=repr)
-    key_columns = [getattr(model, name) for name in key]
-    for start in range(0, len(old), LOOKUP_BATCH):
-        batch = old[start : start + LOOKUP_BATCH]
-        students = sorted({k[0] for k in batch})
-        found = ctx.session.execute(
-            select(model.id, *key_columns).where(model.student_id.in_(students))
-        ).tuples()
-        wanted = set(batch)
-        stored.update({tuple(k): i for i, *k in found if tuple(k) in wanted})
-    inserts = [row for row in rows if row[:len(key)] not in stored]
-    updates = {stored[row[:len(key)]]: dict(zip(values, row[len(key):], strict=True))
-               for row in rows if row[:len(key)] in stored}
+    if old_students:
+        known = set(old_students)
+        old = {k for k in keyed if k[0] in known}
+        key_columns = [getattr(model, name) for name in key]
+        for start in range(0, len(old_students), LOOKUP_BATCH):
+            students = old_students[start : start + LOOKUP_BATCH]
+            found = ctx.session.execute(
+                select(model.id, *key_columns).where(model.student_id.in_(students))
+            ).tuples()
+            stored.update({tuple(k): i for i, *k in found if tuple(k) in old})
+    if stored:
+        inserts = [row for row in rows if row[:width] not in stored]
+        updates = {stored[row[:width]]: dict(zip(values, row[width:], strict=True))
+                   for row in rows if row[:width] in stored}
+    else:
+        inserts, updates = rows, {}
     copy_rows(ctx.session, _table(model), (*key, *values), inserts)
     update_by_id(ctx, model, updates)
     ctx.applied += applied
@@ -84,12 +92,21 @@ def apply_diary_marks(ctx: ApplyContext, records: Sequence[DiaryMarkRecord]) -> 
 
 
 def apply_period_marks(ctx: ApplyContext, records: Sequence[PeriodMarkRecord]) -> None:
-    rows = [
-        (sid, ctx.subjects[r.subject_ref], first_year(r.school_year), r.kind,
-         ctx.periods[r.period_ref] if r.period_ref else None,
-         ctx.organization_id, r.mark.scale, r.mark.value, r.mark.numeric, ctx.system_id)
-        for r, sid in _with_students(ctx, "PeriodMarks", records)
-    ]
+    students, subjects, periods = ctx.students, ctx.subjects, ctx.periods
+    organization_id, system_id = ctx.organization_id, ctx.system_id
+    years: dict[str, int] = {}
+    rows = []
+    for r in records:
+        sid = students.get(r.student_ref)
+        if sid is None:
+            ctx.student_id(section="PeriodMarks", row=r.row, ref=r.ref, student_ref=r.student_ref)  # refused
+            continue
+        year = years.get(r.school_year)
+        if year is None:
+            year = years[r.school_year] = first_year(r.school_year)
+        mark = r.mark
+        rows.append((sid, subjects[r.subject_ref], year, r.kind, periods[r.period_ref] if r.period_ref else None,
+                     organization_id, mark.scale, mark.value, mark.numeric, system_id))
     _upsert(ctx, PeriodMark, PERIOD_KEY, PERIOD_VALUES, rows)
 
 

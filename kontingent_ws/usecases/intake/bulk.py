@@ -14,7 +14,7 @@ from psycopg2.extras import execute_values
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from db.copytext import copy_line
+from db.copytext import copy_text
 from kontingent_ws.usecases.intake.copy_pipe import drain, pipe_of
 
 
@@ -42,10 +42,10 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
 def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction."""
     if is_postgres(session):
-        lines = [copy_line(row) for row in rows]
-        if lines:
-            pipe_of(session).submit(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", "".join(lines))
-        return len(lines)
+        batch = rows if isinstance(rows, list) else list(rows)
+        if batch:
+            pipe_of(session).submit(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", copy_text(batch))
+        return len(batch)
     params = [dict(zip(columns, row, strict=True)) for row in rows]
     if params:
         session.execute(insert(table), params)

@@ -46,7 +46,9 @@ class CopyPipe:
     def _copy(self, statement: str, data: str) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.copy_expert(statement, io.StringIO(data))
+            # the whole slice in one read: psycopg2 takes the GIL for every read of the buffer, and
+            # with the loading thread busy each default 8 KiB read would wait for its turn
+            cursor.copy_expert(statement, io.StringIO(data), size=len(data) + 1)
         finally:
             cursor.close()
 

@@ -1,9 +1,10 @@
 """Provider priority and field provenance.
 
 Each organization ranks its providers (``provider_priority``, rank 1 highest). Every field of a
-person, student or enrolment remembers who wrote it last (``field_provenance``: system, packet,
-time). A field last written by a higher-ranked provider is not overwritten by a lower-ranked one;
-a provider missing from the list ranks below every listed one. Provenance is loaded for a whole
+person, student or enrolment remembers who wrote it last (``field_provenance``: one row per record
+and system with the fields it wrote last, the packet and the time). A field last written by a
+higher-ranked provider is not overwritten by a lower-ranked one; a provider missing from the list
+ranks below every listed one. Provenance is loaded for a whole
 slice of entities at once and written back in bulk.
 """
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from db.models import FieldProvenance, InfoSystem, ProviderPriority
 from kontingent_ws.usecases.intake.bulk import copy_rows
 
-PROVENANCE_COLUMNS = ("entity", "entity_id", "field", "system_id", "packet_id", "written_at")
+PROVENANCE_COLUMNS = ("entity", "entity_id", "system_id", "fields", "packet_id", "written_at")
 LOOKUP_BATCH = 500
 
 
@@ -61,16 +62,46 @@ def load_rules(session: Session, organization_id: int) -> PriorityRules:
 
 Key = tuple[str, int, str]
 """(entity, entity id, field)."""
+Entity = tuple[str, int]
+"""(entity, entity id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A provider's provenance row of one record, as loaded."""
+
+    fields: frozenset[str]
+    packet_id: int | None
+    written_at: dt.datetime
+
+
+def field_names(fields: Iterable[str]) -> str:
+    """The ``fields`` column: the names sorted, separated by a space."""
+    return " ".join(sorted(fields))
+
+
+def field_writer(session: Session, entity: str, entity_id: int, name: str) -> FieldProvenance | None:
+    """The provenance row naming field ``name`` of the record (its system, packet and time), if any."""
+    rows = session.scalars(
+        select(FieldProvenance).where(FieldProvenance.entity == entity, FieldProvenance.entity_id == entity_id)
+    )
+    return next((row for row in rows if name in row.field_names), None)
 
 
 @dataclass(kw_only=True)
 class Provenance:
-    """Who wrote which field: loaded for a slice of entities, changed by the merge, then saved."""
+    """Who wrote which field: loaded for a slice of records, changed by the merge, then saved.
+
+    Stored as one row per record and provider with the fields that provider wrote last
+    (``FieldProvenance``); a record created by the packet gets one row, whatever its fields.
+    """
 
     writers: dict[Key, int] = field(default_factory=dict)
     """Loaded: (entity, id, field) → the system that wrote it last."""
-    written: dict[Key, None] = field(default_factory=dict)
-    """Fields written by this packet since the last save (new or replaced)."""
+    stored: dict[Entity, dict[int, StoredRow]] = field(default_factory=dict)
+    """Loaded: (entity, id) → system → its row."""
+    written: dict[Entity, set[str]] = field(default_factory=dict)
+    """Fields written by this packet since the last save (new or replaced), per record."""
 
     def load(self, session: Session, entity: str, ids: Iterable[int]) -> None:
         """Add the provenance of every field of ``entity`` rows ``ids`` (one query per batch)."""
@@ -78,36 +109,61 @@ class Provenance:
         for start in range(0, len(wanted), LOOKUP_BATCH):
             batch = wanted[start : start + LOOKUP_BATCH]
             rows = session.execute(
-                select(FieldProvenance.entity_id, FieldProvenance.field, FieldProvenance.system_id).where(
+                select(FieldProvenance.entity_id, FieldProvenance.system_id, FieldProvenance.fields,
+                       FieldProvenance.packet_id, FieldProvenance.written_at).where(
                     FieldProvenance.entity == entity, FieldProvenance.entity_id.in_(batch)
                 )
             ).tuples()
-            for entity_id, name, system_id in rows:
-                self.writers[(entity, entity_id, name)] = system_id
+            for entity_id, system_id, fields, packet_id, written_at in rows:
+                names = frozenset(fields.split())
+                self.stored.setdefault((entity, entity_id), {})[system_id] = StoredRow(
+                    fields=names, packet_id=packet_id, written_at=written_at
+                )
+                for name in names:
+                    self.writers[(entity, entity_id, name)] = system_id
 
     def record(self, entity: str, entity_id: int, names: Iterable[str]) -> None:
         """Remember that this packet wrote ``names`` of the entity."""
-        for name in names:
-            self.written[(entity, entity_id, name)] = None
+        written = self.written.get((entity, entity_id))
+        if written is None:
+            written = self.written[(entity, entity_id)] = set()
+        written.update(names)
 
     def save(self, session: Session, *, system_id: int, packet_id: int, now: dt.datetime) -> None:
-        """Write the provenance of every recorded field (replacing older rows) and forget everything,
-        so memory does not grow with the packet."""
-        replaced = [key for key in self.written if key in self.writers]
+        """Write the provenance of every recorded field and forget everything, so memory does not
+        grow with the packet.
+
+        The writer's row of a record gets the fields written (with those it already had) and this
+        packet and time; the fields leave any other provider's row, which goes when it names no
+        field any more. Rows that change are deleted and written again.
+        """
+        replaced: list[tuple[str, int, int]] = []
+        rows: list[tuple[Any, ...]] = []
+        for (entity, entity_id), names in self.written.items():
+            if not names:
+                continue
+            stored = self.stored.get((entity, entity_id), {})
+            own = stored.get(system_id)
+            if own is not None:
+                replaced.append((entity, entity_id, system_id))
+                names = names | own.fields
+            rows.append((entity, entity_id, system_id, field_names(names), packet_id, now))
+            for other, row in stored.items():
+                if other != system_id and not row.fields.isdisjoint(names):
+                    replaced.append((entity, entity_id, other))
+                    if row.fields - names:
+                        rows.append((entity, entity_id, other, field_names(row.fields - names), row.packet_id,
+                                     row.written_at))
         for start in range(0, len(replaced), LOOKUP_BATCH):
             batch = replaced[start : start + LOOKUP_BATCH]
             session.execute(
                 delete(FieldProvenance).where(
-                    tuple_(FieldProvenance.entity, FieldProvenance.entity_id, FieldProvenance.field).in_(batch)
+                    tuple_(FieldProvenance.entity, FieldProvenance.entity_id, FieldProvenance.system_id).in_(batch)
                 )
             )
-        copy_rows(
-            session,
-            FieldProvenance.__table__,  # type: ignore[arg-type]
-            PROVENANCE_COLUMNS,
-            ((entity, entity_id, name, system_id, packet_id, now) for entity, entity_id, name in self.written),
-        )
+        copy_rows(session, FieldProvenance.__table__, PROVENANCE_COLUMNS, rows)  # type: ignore[arg-type]
         self.writers.clear()  # reloaded from the database for the entities a later slice touches
+        self.stored.clear()
         self.written.clear()
 
 

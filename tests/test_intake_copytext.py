@@ -1,0 +1,43 @@
+"""COPY text built column by column (``copy_text``) equals the row-by-row ``copy_line`` for every kind of column."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from db.copytext import copy_line, copy_text
+
+UTC = dt.UTC
+COLUMNS: dict[str, list[Any]] = {
+    "ints": [1, 22, -3],
+    "ints-and-null": [1, None, 3],
+    "nulls": [None, None, None],
+    "plain-text": ["Иванов", "a b", ""],
+    "text-to-escape": ["tab\there", "back\\slash", "line\nbreak\r"],
+    "text-and-null": ["x", None, "y\tz"],
+    "booleans": [True, False, True],
+    "decimals": [Decimal("4"), Decimal("4.50"), Decimal("-0.1")],
+    "floats": [0.5, 1e20, -2.0],
+    "dates": [dt.date(2024, 9, 1), dt.date(1999, 12, 31), dt.date(2025, 1, 1)],
+    "datetimes": [dt.datetime(2025, 6, 1, 10, 0, tzinfo=UTC), dt.datetime(2025, 6, 1, 10, 0, 1, 5, tzinfo=UTC),
+                  dt.datetime(2025, 6, 2)],
+    "mixed": [1, "1", Decimal("1")],
+}
+
+
+@pytest.mark.parametrize("name", COLUMNS)
+def test_column_alone_and_among_others(name: str) -> None:
+    values = COLUMNS[name]
+    alone = [(value,) for value in values]
+    assert copy_text(alone) == "".join(copy_line(row) for row in alone)
+    wide = [tuple(column[i] for column in COLUMNS.values()) for i in range(3)]
+    assert copy_text(wide) == "".join(copy_line(row) for row in wide)
+
+
+def test_nothing_and_ragged_rows() -> None:
+    assert copy_text([]) == ""
+    with pytest.raises(ValueError, match="zip"):
+        copy_text([(1, 2), (3,)])
