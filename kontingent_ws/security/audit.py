@@ -7,9 +7,9 @@ in a transaction of their own, because the call that caused them is rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from sqlalchemy import BigInteger, String, bindparam, cast, func, insert, select
+from sqlalchemy import BigInteger, Connection, String, bindparam, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,13 @@ _READS = PreparedQuery(
     name="audit_reads",
 )
 """PostgreSQL: the read events of one call in one prepared statement, one row per person id."""
+_EVENT = PreparedQuery(
+    insert(_TABLE)
+    .values({name: bindparam(name, type_=_TABLE.c[name].type) for name in (*_SHARED, "subject_person_id", "object_id")})
+    .inline(),
+    name="audit_event",
+)
+"""One event on the caller's connection: a prepared statement on PostgreSQL, the Core insert elsewhere."""
 
 
 def _row(
@@ -114,6 +121,11 @@ def record_reads(call: CallContext, person_ids: Iterable[int], *, object_type: s
     ]
     if rows:
         connection.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+
+
+def insert_event(connection: Connection, row: Mapping[str, object]) -> None:
+    """Write one event (every column of :func:`_row`'s keys) on ``connection``, in its transaction."""
+    _EVENT.rows(connection, row)
 
 
 def record_detached(

@@ -24,10 +24,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from lxml import etree
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from db.models import AuditEvent, utcnow
+from db.models import utcnow
 from kontingent_ws.call import CallContext
 from kontingent_ws.security import audit
 from kontingent_ws.security.caller import SYSTEM_ADMIN, Caller
@@ -196,23 +195,21 @@ def _audit(
 ) -> None:
     outcome = "сведения предоставлены" if refusal is None else f"отказ {refusal.code}/{refusal.reason}"
     action = audit.ACCESS_DENIED if refusal is not None and refusal.code == ACCESS_DENIED else audit.READ
-    session.execute(
-        insert(AuditEvent),
-        [
-            {
-                "occurred_at": utcnow(),
-                "user_id": context.user_id,
-                "system_id": context.system_id,
-                "actor": context.actor,
-                "client_address": (context.client_address or "")[:64] or None,
-                "contract": context.contract,
-                "operation": context.operation,
-                "action": action,
-                "subject_person_id": pupil_id,
-                "object_type": AUDIT_OBJECT,
-                "object_id": str(pupil_id) if pupil_id is not None else None,
-                "details": f"ЕПГУ, электронный дневник: {outcome}; {applicant}",
-                "request_id": (context.request_id or "")[:32] or None,
-            }
-        ],
+    audit.insert_event(
+        session.connection(),
+        {
+            "occurred_at": utcnow(),
+            "user_id": context.user_id,
+            "system_id": context.system_id,
+            "actor": context.actor,
+            "client_address": (context.client_address or "")[:64] or None,
+            "contract": context.contract,
+            "operation": context.operation,
+            "action": action,
+            "subject_person_id": pupil_id,
+            "object_type": AUDIT_OBJECT,
+            "object_id": str(pupil_id) if pupil_id is not None else None,
+            "details": f"ЕПГУ, электронный дневник: {outcome}; {applicant}",
+            "request_id": (context.request_id or "")[:32] or None,
+        },
     )

@@ -13,14 +13,16 @@ import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import Integer, String, bindparam, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.identifiers import IdentifierError, normalize_birth_certificate, normalize_snils
 from db.dates import full_years
 from db.models import IdentityDocument, LegalRepresentative, Person, Student
 from db.names import normalize_name
+from db.prepared import PreparedQuery
 from kontingent_ws.usecases.epgu_model import (
     ACCESS_DENIED,
     APPLICANT_UNDER_14,
@@ -84,8 +86,6 @@ def requested_range(query: PerformanceQuery) -> tuple[dt.date, dt.date]:
     return query.date_from, query.date_to
 
 
-
-
 def _snils(value: str, whose: str) -> str:
     try:
         return normalize_snils(value)
@@ -93,16 +93,95 @@ def _snils(value: str, whose: str) -> str:
         raise invalid(f"СНИЛС {whose} указан неверно: {exc.message}") from exc
 
 
-def find_pupil(session: Session, ref: PupilRef) -> Person:
+# The statements are built once (Core selects of the columns used) and prepared once per connection
+# on PostgreSQL (db/prepared.py): each is a lookup by key whose plan does not depend on the values.
+_person, _student = Person.__table__, Student.__table__
+_representative, _document = LegalRepresentative.__table__, IdentityDocument.__table__
+_TWO = literal_column("2", Integer)
+"""``LIMIT 2`` written in the statement (one match, or more than one: a refusal)."""
+_PUPIL = (
+    select(_person.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name, _person.c.birth_date)
+    .select_from(_person.join(_student, _student.c.id == _person.c.id))
+    .where(_person.c.merged_into_id.is_(None))
+)
+PUPIL_BY_SNILS = PreparedQuery(_PUPIL.where(_person.c.snils == bindparam("snils")).limit(_TWO), name="epgu_pupil_snils")
+PUPIL_BY_NAME = PreparedQuery(
+    _PUPIL.where(
+        _person.c.last_name_norm == bindparam("last_name"),
+        _person.c.first_name_norm == bindparam("first_name"),
+        _person.c.birth_date == bindparam("birth_date"),
+        or_(
+            bindparam("middle_name", type_=String) == None,  # noqa: E711 – `IS NULL` of the parameter
+            _person.c.middle_name_norm == bindparam("middle_name", type_=String),
+        ),
+    ).limit(_TWO),
+    name="epgu_pupil_name",
+)
+"""By name and birth date (the patronymic compared only when sent); the name-and-birth index."""
+REPRESENTATIVES = PreparedQuery(
+    select(
+        _representative.c.kind_code, _person.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name,
+        _person.c.birth_date, _person.c.snils, _person.c.last_name_norm, _person.c.first_name_norm,
+        _person.c.middle_name_norm,
+    )
+    .select_from(_representative.join(_person, _person.c.id == _representative.c.person_id))
+    .where(
+        _representative.c.student_id == bindparam("student_id"),
+        or_(_representative.c.valid_from.is_(None), _representative.c.valid_from <= bindparam("on")),
+        or_(_representative.c.valid_to.is_(None), _representative.c.valid_to >= bindparam("on")),
+    )
+    .order_by(_representative.c.id),
+    name="epgu_representatives",
+)  # fmt: skip
+"""The pupil's legal representatives valid on a date, in order of registration."""
+DOCUMENTS = PreparedQuery(
+    select(_document.c.doc_type_code, _document.c.series, _document.c.number).where(
+        _document.c.person_id == bindparam("person_id"), _document.c.doc_type_code == bindparam("type_code")
+    ),
+    name="epgu_documents",
+)
+
+
+class Pupil(NamedTuple):
+    """The pupil's person as found (a student not merged into another person)."""
+
+    id: int
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
+
+
+class _Representative(NamedTuple):
+    kind_code: str
+    id: int
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
+    snils: str | None
+    last_name_norm: str
+    first_name_norm: str
+    middle_name_norm: str | None
+
+
+def find_pupil(session: Session, ref: PupilRef) -> Pupil:
     """The pupil's person (a student, not merged into another person), or a refusal."""
-    query = select(Person).join(Student, Student.id == Person.id).where(Person.merged_into_id.is_(None))
     if ref.snils is not None:
-        query = query.where(Person.snils == _snils(ref.snils, "обучающегося"))
+        found = PUPIL_BY_SNILS.rows(session.connection(), {"snils": _snils(ref.snils, "обучающегося")})
     elif ref.person is not None:
-        query = query.where(*_name_filter(ref.person))
+        data = ref.person
+        found = PUPIL_BY_NAME.rows(
+            session.connection(),
+            {
+                "last_name": normalize_name(data.last_name),
+                "first_name": normalize_name(data.first_name),
+                "birth_date": data.birth_date,
+                "middle_name": normalize_name(data.middle_name) if data.middle_name else None,
+            },
+        )
     else:
         raise invalid("Не указаны ни СНИЛС, ни ФИО и дата рождения обучающегося")
-    found = list(session.scalars(query.limit(2)))
     if not found:
         raise refuse(NO_DATA, PUPIL_NOT_FOUND, "Обучающийся с указанными данными не найден в АИС «Контингент»")
     if len(found) > 1:
@@ -111,24 +190,11 @@ def find_pupil(session: Session, ref: PupilRef) -> Person:
             PUPIL_AMBIGUOUS,
             "По указанным ФИО и дате рождения найдено несколько обучающихся; укажите СНИЛС обучающегося",
         )
-    return found[0]
-
-
-def _name_filter(data: PersonData) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [
-        Person.last_name_norm == normalize_name(data.last_name),
-        Person.first_name_norm == normalize_name(data.first_name),
-        Person.birth_date == data.birth_date,
-    ]
-    if data.middle_name:
-        clauses.append(Person.middle_name_norm == normalize_name(data.middle_name))
-    return clauses
-
-
+    return Pupil._make(found[0])
 
 
 def check_applicant(
-    session: Session, pupil: Person, representative: RepresentativeRef | None, *, on: dt.date
+    session: Session, pupil: Pupil, representative: RepresentativeRef | None, *, on: dt.date
 ) -> Applicant:
     """The recognised applicant, or a refusal ACCESS_DENIED."""
     if representative is None:
@@ -143,12 +209,13 @@ def check_applicant(
     snils = _snils(representative.snils, "заявителя") if representative.snils else None
     if snils is None and (representative.person is None or representative.document is None):
         raise invalid("Для заявителя укажите СНИЛС либо ФИО, дату рождения и документ, удостоверяющий личность")
-    for link, person in _valid_representatives(session, pupil.id, on):
+    for row in REPRESENTATIVES.rows(session.connection(), {"student_id": pupil.id, "on": on}):
+        person = _Representative._make(row)
         if _is_same_person(session, person, representative, snils):
             return Applicant(
                 person_id=person.id,
                 is_pupil=False,
-                description=f"законный представитель (вид {link.kind_code}) {_full_name(person)}",
+                description=f"законный представитель (вид {person.kind_code}) {_full_name(person)}",
             )
     raise refuse(
         ACCESS_DENIED,
@@ -158,28 +225,14 @@ def check_applicant(
     )
 
 
-def _valid_representatives(session: Session, student_id: int, on: dt.date) -> list[tuple[LegalRepresentative, Person]]:
-    rows = session.execute(
-        select(LegalRepresentative, Person)
-        .join(Person, Person.id == LegalRepresentative.person_id)
-        .where(
-            LegalRepresentative.student_id == student_id,
-            or_(LegalRepresentative.valid_from.is_(None), LegalRepresentative.valid_from <= on),
-            or_(LegalRepresentative.valid_to.is_(None), LegalRepresentative.valid_to >= on),
-        )
-        .order_by(LegalRepresentative.id)
-    )
-    return [(link, person) for link, person in rows.tuples()]
-
-
-def _is_same_person(session: Session, person: Person, ref: RepresentativeRef, snils: str | None) -> bool:
+def _is_same_person(session: Session, person: _Representative, ref: RepresentativeRef, snils: str | None) -> bool:
     if snils is not None:
         return person.snils == snils and (ref.person is None or _same_data(person, ref.person))
     assert ref.person is not None and ref.document is not None
     return _same_data(person, ref.person) and _has_document(session, person.id, ref.document)
 
 
-def _same_data(person: Person, data: PersonData) -> bool:
+def _same_data(person: _Representative, data: PersonData) -> bool:
     middle = normalize_name(data.middle_name) if data.middle_name else None
     return (
         person.last_name_norm == normalize_name(data.last_name)
@@ -200,13 +253,9 @@ def document_key(type_code: str, series: str | None, number: str) -> str:
 
 def _has_document(session: Session, person_id: int, document: DocumentRef) -> bool:
     wanted = document_key(document.type_code, document.series, document.number)
-    rows = session.execute(
-        select(IdentityDocument.doc_type_code, IdentityDocument.series, IdentityDocument.number).where(
-            IdentityDocument.person_id == person_id, IdentityDocument.doc_type_code == document.type_code
-        )
-    )
-    return any(document_key(code, series, number) == wanted for code, series, number in rows.tuples())
+    rows = DOCUMENTS.rows(session.connection(), {"person_id": person_id, "type_code": document.type_code})
+    return any(document_key(code, series, number) == wanted for code, series, number in rows)
 
 
-def _full_name(person: Person) -> str:
+def _full_name(person: Pupil | _Representative) -> str:
     return " ".join(part for part in (person.last_name, person.first_name, person.middle_name) if part)
