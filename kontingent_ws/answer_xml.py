@@ -69,6 +69,8 @@ class AnswerWriter:
         self._ctx: Any = None
         """The method context of the answer being written (for the parts Spyne writes itself)."""
         self._writers: dict[Any, Writer] = {}
+        self._texts: dict[Writer, Callable[[Any], str]] = {}
+        """The text of each plain leaf writer's values: models write those leaves themselves."""
         self._wrappers: dict[Any, list[tuple[str, str, str, Writer, bool, bool]] | None] = {}
 
     def write(self, ctx: Any, parent: etree._Element, cls: Any, value: Any, ns: str | None, name: str) -> None:
@@ -82,7 +84,14 @@ class AnswerWriter:
     def writes(self, cls: Any) -> bool:
         """Whether :meth:`write_wrapped` writes the message ``cls`` (a plain model of elements)."""
         if cls not in self._wrappers:
-            self._wrappers[cls] = self._members(cls) if _simple_complex(cls) else None
+            self._wrappers[cls] = (
+                [
+                    (key, name, tag, self._child(member), repeated, required)
+                    for key, name, tag, member, repeated, required in self._members(cls)
+                ]
+                if _simple_complex(cls)
+                else None
+            )
         return self._wrappers[cls] is not None
 
     def write_wrapped(self, ctx: Any, parent: etree._Element, cls: Any, values: Any) -> None:
@@ -126,6 +135,7 @@ class AnswerWriter:
             else:
                 etree.SubElement(parent, tag).text = text(value)
 
+        self._texts[leaf] = text
         return leaf
 
     def _leaf_text(self, cls: Any) -> Callable[[Any], str] | None:
@@ -154,8 +164,8 @@ class AnswerWriter:
 
         return spyne
 
-    def _members(self, cls: Any) -> list[tuple[str, str, str, Writer, bool, bool]]:
-        """(wire name, attribute name, child tag, writer, repeated, required) of each member in order."""
+    def _members(self, cls: Any) -> list[tuple[str, str, str, Any, bool, bool]]:
+        """(wire name, attribute name, child tag, member model, repeated, required) of each member in order."""
         members = []
         namespace = cls.get_namespace()
         for key, member in cls.get_flat_type_info(cls).items():
@@ -168,7 +178,7 @@ class AnswerWriter:
                 key,
                 attribute_of(key),
                 _tag(sub_ns, sub_name),
-                self._child(member),
+                member,
                 attributes.max_occurs > 1,
                 attributes.min_occurs > 0,
             ))  # fmt: skip
@@ -187,22 +197,48 @@ class AnswerWriter:
 
     def _complex(self, cls: Any) -> Writer:
         members = self._members(cls)
-        by_wire_name = [(key, tag, writer, repeated, required) for key, _, tag, writer, repeated, required in members]
-        by_attribute = [(name, tag, writer, repeated, required) for _, name, tag, writer, repeated, required in members]
+        planned: list[_Planned] = []
+        """Resolved at first use (models may refer to each other): each member with its writer and,
+        for a plain leaf, how its text is made."""
+
+        def plan() -> list[_Planned]:
+            resolved = []
+            for key, name, tag, member, repeated, required in members:
+                writer = self.writer_of(member)
+                text = self._texts.get(writer)
+                unicode = text is not None and issubclass(member, Unicode)
+                resolved.append((key, name, tag, writer, text, unicode, repeated, required))
+            planned[:] = resolved  # whole, at once: another thread never meets half a plan
+            return resolved
 
         def complex_(parent: etree._Element, value: Any, tag: str) -> None:
             if value is None:
-                etree.SubElement(parent, tag, {NIL: "true"})
+                _sub(parent, tag, {NIL: "true"})
                 return
             if isinstance(value, (list, tuple, dict)):
                 raise TypeError(f"{cls.get_type_name()}: a model value, not {type(value).__name__}")
-            element = etree.SubElement(parent, tag)
-            if isinstance(value, _BY_WIRE_NAME):
-                for key, child_tag, writer, repeated, required in by_wire_name:
-                    _member(element, getattr(value, key, None), child_tag, writer, repeated, required)
-            else:
-                for name, child_tag, writer, repeated, required in by_attribute:
-                    _member(element, getattr(value, name), child_tag, writer, repeated, required)
+            element = _sub(parent, tag)
+            by_wire_name = isinstance(value, _BY_WIRE_NAME)
+            for key, name, child_tag, writer, text, unicode, repeated, required in planned or plan():
+                member = getattr(value, key, None) if by_wire_name else getattr(value, name)
+                # _member, with plain leaves written in place (one element each: hundreds per answer).
+                if member is None:
+                    if required:
+                        writer(element, None, child_tag)
+                elif text is None:
+                    if repeated:
+                        for each in member:
+                            writer(element, each, child_tag)
+                    else:
+                        writer(element, member, child_tag)
+                elif repeated:
+                    for each in member:
+                        if each is None:
+                            writer(element, None, child_tag)
+                        else:
+                            _sub(element, child_tag).text = each if unicode and type(each) is str else text(each)
+                else:
+                    _sub(element, child_tag).text = member if unicode and type(member) is str else text(member)
 
         return complex_
 
@@ -230,6 +266,13 @@ def _member(element: etree._Element, value: Any, tag: str, writer: Writer, repea
             writer(element, each, tag)
     elif value is not None or required:
         writer(element, value, tag)
+
+
+_sub = etree.SubElement
+
+_Planned = tuple[str, str, str, Writer, Callable[[Any], str] | None, bool, bool, bool]
+"""(wire name, attribute name, child tag, writer, text of a plain leaf, a Unicode leaf, repeated,
+required) of a member."""
 
 
 def _simple_complex(cls: Any) -> bool:
