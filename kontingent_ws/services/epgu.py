@@ -28,9 +28,7 @@ class EpguPerformanceService(ServiceBase):
         _returns=wire.PerformanceResponse.customize(min_occurs=1, nillable=False),
         _out_variable_name="PerformanceResponse",
     )
-    def GetPerformance(
-        ctx: Any, Pupil: wire.PupilQuery, Applicant: wire.Applicant, Period: wire.PeriodQuery
-    ) -> Any:
+    def GetPerformance(ctx: Any, Pupil: wire.PupilQuery, Applicant: wire.Applicant, Period: wire.PeriodQuery) -> Any:
         result = performance_for_call(call_of(ctx), to_query(Pupil, Applicant, Period))
         return to_wire(result)
 
@@ -70,58 +68,74 @@ def to_query(pupil: wire.PupilQuery, applicant: wire.Applicant, period: wire.Per
     )
 
 
-def _mark(mark: model.Mark) -> Any:
-    return Wire(Scale=mark.scale, Value=mark.value, NumericValue=mark.numeric, Text=mark.text)
+class _Packer:
+    """The answer of one result as :class:`Wire` values; a mark or form of control that recurs in
+    the diary (a handful of distinct ones among hundreds of marks) is packed once."""
 
+    def __init__(self) -> None:
+        self._marks: dict[int, Any] = {}
+        self._forms: dict[tuple[str, str | None], Any] = {}
 
-def _subject(subject: model.SubjectPerformance) -> Any:
-    return Wire(
-        Name=subject.name,
-        BaseSubjectCode=subject.base_subject_code,
-        BaseSubjectName=subject.base_subject_name,
-        DiaryMark=[
-            Wire(
-                Date=m.date,
-                Mark=_mark(m.mark),
-                Weight=m.weight,
-                ControlForm=None
-                if m.control_form_code is None
-                else Wire(Code=m.control_form_code, Name=m.control_form_name or m.control_form_code),
-                Comment=m.comment,
+    def mark(self, mark: model.Mark) -> Any:
+        packed = self._marks.get(id(mark))  # the marks live as long as the result being packed
+        if packed is None:
+            packed = self._marks[id(mark)] = Wire(
+                Scale=mark.scale, Value=mark.value, NumericValue=mark.numeric, Text=mark.text
             )
-            for m in subject.diary_marks
-        ],
-        PeriodMark=[
-            Wire(
-                SchoolYear=m.school_year, PeriodKind=m.period_kind, PeriodNumber=m.period_number, Mark=_mark(m.mark)
-            )
-            for m in subject.period_marks
-        ],
-        AnnualMark=[Wire(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.annual_marks],
-        FinalMark=[Wire(SchoolYear=m.school_year, Mark=_mark(m.mark)) for m in subject.final_marks],
-    )
+        return packed
 
+    def control_form(self, code: str | None, name: str | None) -> Any:
+        if code is None:
+            return None
+        packed = self._forms.get((code, name))
+        if packed is None:
+            packed = self._forms[code, name] = Wire(Code=code, Name=name or code)
+        return packed
 
-def _education(education: model.EducationPerformance) -> Any:
-    org, cls = education.organization, education.class_info
-    return Wire(
-        Organization=Wire(
-            Id=org.id, FullName=org.full_name, ShortName=org.short_name, Inn=org.inn, Ogrn=org.ogrn
-        ),
-        Class=None if cls is None else Wire(Name=cls.name, Grade=cls.grade, SchoolYear=cls.school_year),
-        StudyPeriod=[
-            Wire(
-                SchoolYear=p.school_year,
-                Kind=p.kind,
-                Number=p.number,
-                Name=p.name,
-                StartDate=p.start_date,
-                EndDate=p.end_date,
-            )
-            for p in education.study_periods
-        ],
-        Subject=[_subject(s) for s in education.subjects],
-    )
+    def subject(self, subject: model.SubjectPerformance) -> Any:
+        mark = self.mark
+        return Wire(
+            Name=subject.name,
+            BaseSubjectCode=subject.base_subject_code,
+            BaseSubjectName=subject.base_subject_name,
+            DiaryMark=[
+                Wire(
+                    Date=m.date,
+                    Mark=mark(m.mark),
+                    Weight=m.weight,
+                    ControlForm=self.control_form(m.control_form_code, m.control_form_name),
+                    Comment=m.comment,
+                )
+                for m in subject.diary_marks
+            ],
+            PeriodMark=[
+                Wire(
+                    SchoolYear=m.school_year, PeriodKind=m.period_kind, PeriodNumber=m.period_number, Mark=mark(m.mark)
+                )
+                for m in subject.period_marks
+            ],
+            AnnualMark=[Wire(SchoolYear=m.school_year, Mark=mark(m.mark)) for m in subject.annual_marks],
+            FinalMark=[Wire(SchoolYear=m.school_year, Mark=mark(m.mark)) for m in subject.final_marks],
+        )
+
+    def education(self, education: model.EducationPerformance) -> Any:
+        org, cls = education.organization, education.class_info
+        return Wire(
+            Organization=Wire(Id=org.id, FullName=org.full_name, ShortName=org.short_name, Inn=org.inn, Ogrn=org.ogrn),
+            Class=None if cls is None else Wire(Name=cls.name, Grade=cls.grade, SchoolYear=cls.school_year),
+            StudyPeriod=[
+                Wire(
+                    SchoolYear=p.school_year,
+                    Kind=p.kind,
+                    Number=p.number,
+                    Name=p.name,
+                    StartDate=p.start_date,
+                    EndDate=p.end_date,
+                )
+                for p in education.study_periods
+            ],
+            Subject=[self.subject(s) for s in education.subjects],
+        )
 
 
 def to_wire(result: model.PerformanceResult) -> Any:
@@ -129,12 +143,11 @@ def to_wire(result: model.PerformanceResult) -> Any:
     (the answer writer writes them; building Spyne instances of ~900 values cost milliseconds)."""
     if result.refusal is not None:
         refusal = result.refusal
-        return Wire(
-            Refusal=Wire(Code=refusal.code, Reason=refusal.reason, Message=refusal.message)
-        )
+        return Wire(Refusal=Wire(Code=refusal.code, Reason=refusal.reason, Message=refusal.message))
     performance = result.performance
     assert performance is not None
     pupil = performance.pupil
+    packer = _Packer()
     return Wire(
         Performance=Wire(
             Pupil=Wire(
@@ -145,6 +158,6 @@ def to_wire(result: model.PerformanceResult) -> Any:
             ),
             DateFrom=performance.date_from,
             DateTo=performance.date_to,
-            Education=[_education(e) for e in performance.educations],
+            Education=[packer.education(e) for e in performance.educations],
         )
     )

@@ -24,6 +24,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from lxml import etree
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from db.models import utcnow
@@ -113,7 +114,8 @@ def handle_performance_xml(
     try:
         query = read_request(request)
     except Refused as refused:
-        _audit(session, audit_context, None, f"запрос отклонён: {refused.refusal.message}", refused.refusal)
+        refusal = refused.refusal
+        _audit(session.connection(), audit_context, None, f"запрос отклонён: {refusal.message}", refusal)
         result = PerformanceResult(refusal=refused.refusal)
     else:
         result = get_performance(session, query, audit_context=audit_context, today=today)
@@ -125,15 +127,16 @@ def get_performance(
 ) -> PerformanceResult:
     """The pupil's performance for the applicant, or a refusal; audited either way."""
     on = today or dt.date.today()
+    connection = session.connection()
     pupil_id: int | None = None
     applicant = f"заявитель по запросу: {_requested_applicant(query)}"
     try:
         date_from, date_to = requested_range(query)
-        pupil = find_pupil(session, query.pupil)
+        pupil = find_pupil(connection, query.pupil)
         pupil_id = pupil.id
-        recognised = check_applicant(session, pupil, query.representative, on=on)
+        recognised = check_applicant(connection, pupil, query.representative, on=on)
         applicant = f"заявитель: {recognised.description} (person_id={recognised.person_id})"
-        educations = load_educations(session, pupil.id, date_from, date_to)
+        educations = load_educations(connection, pupil.id, date_from, date_to)
         if not educations:
             raise Refused(
                 Refusal(
@@ -143,7 +146,7 @@ def get_performance(
                 )
             )
     except Refused as refused:
-        _audit(session, audit_context, pupil_id, applicant, refused.refusal)
+        _audit(connection, audit_context, pupil_id, applicant, refused.refusal)
         return PerformanceResult(refusal=refused.refusal)
     performance = Performance(
         pupil=PersonData(
@@ -156,7 +159,7 @@ def get_performance(
         date_to=date_to,
         educations=educations,
     )
-    _audit(session, audit_context, pupil.id, f"{applicant}; период {date_from}–{date_to}", None)
+    _audit(connection, audit_context, pupil.id, f"{applicant}; период {date_from}–{date_to}", None)
     return PerformanceResult(performance=performance)
 
 
@@ -191,12 +194,12 @@ def _requested_applicant(query: PerformanceQuery) -> str:
 
 
 def _audit(
-    session: Session, context: AuditContext, pupil_id: int | None, applicant: str, refusal: Refusal | None
+    connection: Connection, context: AuditContext, pupil_id: int | None, applicant: str, refusal: Refusal | None
 ) -> None:
     outcome = "сведения предоставлены" if refusal is None else f"отказ {refusal.code}/{refusal.reason}"
     action = audit.ACCESS_DENIED if refusal is not None and refusal.code == ACCESS_DENIED else audit.READ
     audit.insert_event(
-        session.connection(),
+        connection,
         {
             "occurred_at": utcnow(),
             "user_id": context.user_id,

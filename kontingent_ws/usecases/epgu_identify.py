@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Integer, String, bindparam, literal_column, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Integer, String, bindparam, literal_column, or_, select
 
 from adapters.identifiers import IdentifierError, normalize_birth_certificate, normalize_snils
 from db.dates import full_years
@@ -165,14 +164,14 @@ class _Representative(NamedTuple):
     middle_name_norm: str | None
 
 
-def find_pupil(session: Session, ref: PupilRef) -> Pupil:
+def find_pupil(connection: Connection, ref: PupilRef) -> Pupil:
     """The pupil's person (a student, not merged into another person), or a refusal."""
     if ref.snils is not None:
-        found = PUPIL_BY_SNILS.rows(session.connection(), {"snils": _snils(ref.snils, "обучающегося")})
+        found = PUPIL_BY_SNILS.rows(connection, {"snils": _snils(ref.snils, "обучающегося")})
     elif ref.person is not None:
         data = ref.person
         found = PUPIL_BY_NAME.rows(
-            session.connection(),
+            connection,
             {
                 "last_name": normalize_name(data.last_name),
                 "first_name": normalize_name(data.first_name),
@@ -194,7 +193,7 @@ def find_pupil(session: Session, ref: PupilRef) -> Pupil:
 
 
 def check_applicant(
-    session: Session, pupil: Pupil, representative: RepresentativeRef | None, *, on: dt.date
+    connection: Connection, pupil: Pupil, representative: RepresentativeRef | None, *, on: dt.date
 ) -> Applicant:
     """The recognised applicant, or a refusal ACCESS_DENIED."""
     if representative is None:
@@ -209,9 +208,9 @@ def check_applicant(
     snils = _snils(representative.snils, "заявителя") if representative.snils else None
     if snils is None and (representative.person is None or representative.document is None):
         raise invalid("Для заявителя укажите СНИЛС либо ФИО, дату рождения и документ, удостоверяющий личность")
-    for row in REPRESENTATIVES.rows(session.connection(), {"student_id": pupil.id, "on": on}):
+    for row in REPRESENTATIVES.rows(connection, {"student_id": pupil.id, "on": on}):
         person = _Representative._make(row)
-        if _is_same_person(session, person, representative, snils):
+        if _is_same_person(connection, person, representative, snils):
             return Applicant(
                 person_id=person.id,
                 is_pupil=False,
@@ -225,11 +224,11 @@ def check_applicant(
     )
 
 
-def _is_same_person(session: Session, person: _Representative, ref: RepresentativeRef, snils: str | None) -> bool:
+def _is_same_person(connection: Connection, person: _Representative, ref: RepresentativeRef, snils: str | None) -> bool:
     if snils is not None:
         return person.snils == snils and (ref.person is None or _same_data(person, ref.person))
     assert ref.person is not None and ref.document is not None
-    return _same_data(person, ref.person) and _has_document(session, person.id, ref.document)
+    return _same_data(person, ref.person) and _has_document(connection, person.id, ref.document)
 
 
 def _same_data(person: _Representative, data: PersonData) -> bool:
@@ -251,9 +250,9 @@ def document_key(type_code: str, series: str | None, number: str) -> str:
     return f"{type_code}:{re.sub(r'[^0-9A-ZА-Я]', '', compact)}"
 
 
-def _has_document(session: Session, person_id: int, document: DocumentRef) -> bool:
+def _has_document(connection: Connection, person_id: int, document: DocumentRef) -> bool:
     wanted = document_key(document.type_code, document.series, document.number)
-    rows = DOCUMENTS.rows(session.connection(), {"person_id": person_id, "type_code": document.type_code})
+    rows = DOCUMENTS.rows(connection, {"person_id": person_id, "type_code": document.type_code})
     return any(document_key(code, series, number) == wanted for code, series, number in rows)
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Integer, bindparam, literal_column, or_, select, true
-from sqlalchemy.orm import Session
 
 from db.classifiers import CONTROL_FORM, MARK_VALUE, STUDY_PERIOD_KIND, item_of
 from db.dates import school_year_of
@@ -153,10 +152,9 @@ STUDY_PERIODS = PreparedQuery(
 
 
 def load_educations(
-    session: Session, student_id: int, date_from: dt.date, date_to: dt.date
+    connection: Connection, student_id: int, date_from: dt.date, date_to: dt.date
 ) -> tuple[EducationPerformance, ...]:
     """The pupil's performance per organization within ``[date_from, date_to]``, in order of enrolment."""
-    connection = session.connection()
     years = list(range(school_year_of(date_from), school_year_of(date_to) + 1))
     span = {"student_id": student_id, "date_from": date_from, "date_to": date_to}
     # Rows are read by position: tuples on PostgreSQL (prepared), rows elsewhere, in the order selected.
