@@ -126,7 +126,7 @@ def quick_period_mark(element: etree._Element, state: PacketState, row: int) -> 
     try:
         student, subject, period = texts[STUDENT_REF], texts[SUBJECT_REF], texts[PERIOD_REF]
         year, scale, value = texts[SCHOOL_YEAR], texts[SCALE], texts[VALUE]
-        joined = student + subject + period + year + scale + value  # type: ignore[operator]
+        joined = student + subject + period + year + scale + value
     except (KeyError, TypeError):  # an element missing, repeated or unexpected; an empty one
         return None
     if not joined.isprintable() or " " in joined:  # spaces to collapse: the reader reports them

@@ -132,6 +132,7 @@ def end_to_end(base_url: str, content: bytes, rows: int, *, representatives: str
             register_representatives(url, rows)
         engine = make_engine(url)
         settings = Settings(database_url=url, data_dir=Path(temp) / "data")
+        load_before = os.getloadavg()[0]
         with make_session_factory(engine)() as session:
             started, cpu_started = time.perf_counter(), time.process_time()
             stored = store_packet(session, settings, data=content, sender=Sender(system_id=None, user_id=None),
@@ -146,7 +147,8 @@ def end_to_end(base_url: str, content: bytes, rows: int, *, representatives: str
     print(f"upload → applied: {outcome.status}, {counts.applied} rows applied, {counts.rejected} rejected, "
           f"{counts.warned} warned in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s "
           f"(CPU: this process {cpu:.1f} s, its PostgreSQL backend {server:.1f} s = "
-          f"{rows / (cpu + server):,.0f} rows per CPU-second); load average {os.getloadavg()[0]:.1f}")
+          f"{rows / (cpu + server):,.0f} rows per CPU-second, both at once {(cpu + server) / elapsed:.2f} cores); "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 def main() -> None:

@@ -203,6 +203,7 @@ def main() -> int:
         settings = Settings(database_url=url, data_dir=directory / "data")
         engine = make_engine(url)
         factory = make_session_factory(engine)
+        load_before = os.getloadavg()[0]
         with factory() as session:
             started = time.perf_counter()
             stored = store_packet(session, settings, source_path=packet, detached_signature=signature,
@@ -225,9 +226,11 @@ def main() -> int:
         print(f"stored as received: {received:.1f} s")
         print(f"applied: {outcome.counts.applied} rows in {loaded:.1f} s = {rate:,.0f} students/s "
               f"({outcome.counts.applied / loaded:,.0f} rows/s)")
-        print(f"CPU of the load: this process {cpu:.1f} s, its PostgreSQL backend {server:.1f} s "
-              f"= {args.students / (cpu + server):,.0f} students per CPU-second; "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(f"CPU of the load: this process {cpu:.1f} s ({cpu / args.students * 1e3:.3f} ms a student), "
+              f"its PostgreSQL backend {server:.1f} s ({server / args.students * 1e3:.3f} ms a student) "
+              f"= {args.students / (cpu + server):,.0f} students per CPU-second; both at once "
+              f"{(cpu + server) / loaded:.2f} of {os.cpu_count()} cores; load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after")
         print(f"raw COPY of the same rows: {copy_seconds:.1f} s; load / COPY = {loaded / copy_seconds:.1f}×")
         print(f"peak RSS of the load: {peak:.0f} MiB")
     return 0

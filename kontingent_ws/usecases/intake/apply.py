@@ -8,7 +8,12 @@ from typing import Any
 from adapters.records import MappedChunk
 from kontingent_ws.usecases.intake.apply_catalog import apply_class_groups, apply_study_periods, apply_subjects
 from kontingent_ws.usecases.intake.apply_enrolments import apply_enrolments
-from kontingent_ws.usecases.intake.apply_marks import apply_diary_marks, apply_exam_results, apply_period_marks
+from kontingent_ws.usecases.intake.apply_marks import (
+    apply_diary_marks,
+    apply_exam_results,
+    apply_period_marks,
+    flush_all_marks,
+)
 from kontingent_ws.usecases.intake.apply_organization import apply_organization
 from kontingent_ws.usecases.intake.apply_people import apply_students
 from kontingent_ws.usecases.intake.apply_queue import apply_queue_applications
@@ -59,3 +64,4 @@ def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: 
         ctx.provenance.save(ctx.session, system_id=ctx.system_id, packet_id=ctx.packet_id, now=ctx.now)
         if after_chunk is not None:
             after_chunk(written)
+    flush_all_marks(ctx)

@@ -86,6 +86,8 @@ class ApplyContext:
     """Section → refs refused at the database stage."""
     errors: list[RowError] = field(default_factory=list)
     applied: int = 0
+    pending: dict[str, dict[tuple[object, ...], tuple[object, ...]]] = field(default_factory=dict)
+    """Mark table → new rows not yet written, by key (``apply_marks``: written tens of thousands at a time)."""
 
     def refuse(self, error: RowError) -> None:
         """Record an error that refuses its row."""
