@@ -15,10 +15,11 @@ import random
 import threading
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Integer, String, bindparam, case, cast, select, union_all, update
 
 from db.dates import as_utc
 from db.models import AppUser, InfoSystem, SystemCertificate, SystemContractGrant, SystemWriteScope, utcnow
+from db.prepared import PreparedQuery
 from kontingent_ws.call import CallContext
 from kontingent_ws.errors import AccessDenied, AuthenticationError, KontingentError
 from kontingent_ws.security import audit
@@ -50,6 +51,32 @@ BAD_CREDENTIALS = "Неверное имя пользователя или па�
 REPLAYED_NONCE = "Повторное использование Nonce: запрос отклонён как повтор"
 OPEN_CONTRACTS = frozenset({"ServiceInfo"})
 """Contracts every authenticated system may call without a grant."""
+
+
+# A signed call's system is read with two prepared statements (db/prepared.py): its certificate with
+# the system, then its grants and write scopes (ORM queries cost more CPU than the signature check).
+_certificate, _system = SystemCertificate.__table__, InfoSystem.__table__
+_grant, _scope = SystemContractGrant.__table__, SystemWriteScope.__table__
+SYSTEM_OF_CERTIFICATE = PreparedQuery(
+    select(
+        _certificate.c.revoked_at, _certificate.c.not_before, _certificate.c.not_after, _system.c.id,
+        _system.c.mnemonic, _system.c.is_active, _system.c.owner_unit_id, _system.c.is_provider,
+        _system.c.is_consumer,
+    )
+    .select_from(_certificate.outerjoin(_system, _system.c.id == _certificate.c.system_id))
+    .where(_certificate.c.fingerprint_sha256 == bindparam("fingerprint")),
+    name="auth_system_of_certificate",
+)  # fmt: skip
+_RIGHTS = union_all(
+    select(_grant.c.contract, cast(None, Integer).label("org_unit_id")).where(
+        _grant.c.system_id == bindparam("system_id")
+    ),
+    select(cast(None, String).label("contract"), _scope.c.org_unit_id).where(
+        _scope.c.system_id == bindparam("system_id")
+    ),
+).subquery("rights")
+SYSTEM_RIGHTS = PreparedQuery(select(_RIGHTS.c.contract, _RIGHTS.c.org_unit_id), name="auth_rights")
+"""The contracts granted to a system (``org_unit_id`` null) and the units it may write (``contract`` null)."""
 
 
 class _VerifiedPasswords:
@@ -179,35 +206,31 @@ class DefaultAuthenticator:
             raise AuthenticationError(f"Подпись вызова не принята: {exc.message}") from exc
         if result.body is not envelope.find(f"{{{SOAP11_NS}}}Body"):
             raise AuthenticationError("Подписан не тот элемент Body, который передан в вызове")
-        session = call.session
-        cert = session.scalar(
-            select(SystemCertificate).where(SystemCertificate.fingerprint_sha256 == result.fingerprint)
-        )
-        if cert is None:
+        connection = call.session.connection()
+        found = SYSTEM_OF_CERTIFICATE.first(connection, {"fingerprint": result.fingerprint})
+        if found is None:
             raise AuthenticationError("Сертификат не зарегистрирован ни за одной информационной системой")
+        (revoked_at, not_before, not_after, system_id, mnemonic, is_active, owner_unit_id, is_provider,
+         is_consumer) = found  # fmt: skip
         now = utcnow()
-        if cert.revoked_at is not None:
+        if revoked_at is not None:
             raise AuthenticationError("Сертификат информационной системы отозван")
-        if not (as_utc(cert.not_before) <= now <= as_utc(cert.not_after)):
+        if not (as_utc(not_before) <= now <= as_utc(not_after)):
             raise AuthenticationError("Срок действия сертификата информационной системы истёк или не наступил")
-        system = session.get(InfoSystem, cert.system_id)
-        if system is None or not system.is_active:
+        if system_id is None or not is_active:
             raise AuthenticationError("Информационная система отключена")
-        contracts = frozenset(
-            session.scalars(select(SystemContractGrant.contract).where(SystemContractGrant.system_id == system.id))
-        )
+        rights = SYSTEM_RIGHTS.rows(connection, {"system_id": system_id})
+        contracts = frozenset(contract for contract, unit_id in rights if contract is not None)
         caller = Caller(
             kind="system",
             role=SYSTEM,
-            name=system.mnemonic,
-            system_id=system.id,
-            unit_id=system.owner_unit_id,
-            write_unit_ids=frozenset(
-                session.scalars(select(SystemWriteScope.org_unit_id).where(SystemWriteScope.system_id == system.id))
-            ),
+            name=mnemonic,
+            system_id=system_id,
+            unit_id=owner_unit_id,
+            write_unit_ids=frozenset(unit_id for contract, unit_id in rights if contract is None),
             contracts=contracts,
-            is_provider=system.is_provider,
-            is_consumer=system.is_consumer,
+            is_provider=is_provider,
+            is_consumer=is_consumer,
         )
         if call.contract not in contracts and call.contract not in OPEN_CONTRACTS:
             call.caller = caller
@@ -248,8 +271,10 @@ def _count_failure(call: CallContext, user_id: int) -> None:
             .values(
                 failed_logins=failures,
                 locked_until=case(
-                    (failures >= settings.login_lock_threshold,
-                     utcnow() + dt.timedelta(seconds=settings.login_lock_seconds)),
+                    (
+                        failures >= settings.login_lock_threshold,
+                        utcnow() + dt.timedelta(seconds=settings.login_lock_seconds),
+                    ),
                     else_=AppUser.locked_until,
                 ),
             )

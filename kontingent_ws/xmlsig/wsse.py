@@ -18,6 +18,7 @@ import base64
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import xmlsec
 from cryptography import x509
@@ -100,7 +101,14 @@ def _token_certificate(token: etree._Element) -> x509.Certificate:
         raise SignatureError("Токен wsse:BinarySecurityToken должен быть сертификатом X.509v3")
     if token.get("EncodingType", BASE64_BINARY) != BASE64_BINARY:
         raise SignatureError("Токен wsse:BinarySecurityToken должен быть в кодировке Base64Binary")
-    certificate = load_certificate_base64(token.text)
+    return _checked_certificate(token.text)
+
+
+@lru_cache(maxsize=64)
+def _checked_certificate(text: str | None) -> x509.Certificate:
+    """The certificate carried as ``text``, with an RSA key strong enough; parsed once per distinct
+    token text (a system sends the same certificate with every call; refusals are not cached)."""
+    certificate = load_certificate_base64(text)
     rsa_public_key(certificate)
     return certificate
 

@@ -8,6 +8,7 @@ past the structural checks still cannot use another algorithm or transform.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import xmlsec
@@ -59,6 +60,14 @@ def sign_template(
     ctx.sign(signature)
 
 
+@lru_cache(maxsize=64)
+def _verification_key(certificate: x509.Certificate) -> xmlsec.Key:
+    """The xmlsec key of a certificate, loaded once per certificate (a system signs every call with
+    the same one). The context takes a copy of it (``xmlSecKeyDuplicate``), so one key serves every
+    verification; a certificate whose key cannot be loaded raises each time (errors are not cached)."""
+    return xmlsec.Key.from_memory(certificate_pem(certificate), xmlsec.constants.KeyDataFormatCertPem)
+
+
 def verify_signature(
     view: SignatureView,
     certificate: x509.Certificate,
@@ -70,7 +79,7 @@ def verify_signature(
     """Verify ``view`` with the public key of ``certificate``; raise ``SignatureError`` on failure."""
     ctx = xmlsec.SignatureContext()
     try:
-        ctx.key = xmlsec.Key.from_memory(certificate_pem(certificate), xmlsec.constants.KeyDataFormatCertPem)
+        ctx.key = _verification_key(certificate)
     except xmlsec.Error as exc:
         raise SignatureError("Ключ сертификата подписанта не удалось использовать для проверки") from exc
     for uri in (profile.canonicalization, profile.signature_method):
