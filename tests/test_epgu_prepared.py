@@ -149,7 +149,7 @@ def test_on_postgresql_the_reads_of_a_call_are_prepared_once_per_connection(pg_s
         answers(pg_session, diary)
     names = set(pg_session.execute(text("SELECT name FROM pg_prepared_statements")).scalars())
     used = [
-        epgu_identify.PUPIL_BY_SNILS, epgu_identify.PUPIL_BY_NAME, epgu_identify.REPRESENTATIVES,
+        epgu_identify.PUPIL_BY_SNILS, epgu_identify.PUPIL_BY_NAME,
         epgu_identify.DOCUMENTS, epgu_marks.ENROLMENTS, epgu_marks.DIARY, epgu_marks.PERIOD_MARKS_LATERAL,
         epgu_marks.SUBJECTS, epgu_marks.STUDY_PERIODS,
     ]  # fmt: skip

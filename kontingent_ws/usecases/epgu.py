@@ -132,7 +132,7 @@ def get_performance(
     applicant = f"заявитель по запросу: {_requested_applicant(query)}"
     try:
         date_from, date_to = requested_range(query)
-        pupil = find_pupil(connection, query.pupil)
+        pupil = find_pupil(connection, query.pupil, on=on)
         pupil_id = pupil.id
         recognised = check_applicant(connection, pupil, query.representative, on=on)
         applicant = f"заявитель: {recognised.description} (person_id={recognised.person_id})"

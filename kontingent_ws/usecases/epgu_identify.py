@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Integer, String, bindparam, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, Integer, String, and_, bindparam, literal_column, or_, select
 
 from adapters.identifiers import IdentifierError, normalize_birth_certificate, normalize_snils
 from db.dates import full_years
@@ -98,57 +98,60 @@ _person, _student = Person.__table__, Student.__table__
 _representative, _document = LegalRepresentative.__table__, IdentityDocument.__table__
 _TWO = literal_column("2", Integer)
 """``LIMIT 2`` written in the statement (one match, or more than one: a refusal)."""
-_PUPIL = (
-    select(_person.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name, _person.c.birth_date)
-    .select_from(_person.join(_student, _student.c.id == _person.c.id))
-    .where(_person.c.merged_into_id.is_(None))
+_agent = _person.alias("agent")
+"""The person of a legal representative."""
+_VALID_ON = (
+    or_(_representative.c.valid_from.is_(None), _representative.c.valid_from <= bindparam("on")),
+    or_(_representative.c.valid_to.is_(None), _representative.c.valid_to >= bindparam("on")),
 )
-PUPIL_BY_SNILS = PreparedQuery(_PUPIL.where(_person.c.snils == bindparam("snils")).limit(_TWO), name="epgu_pupil_snils")
-PUPIL_BY_NAME = PreparedQuery(
-    _PUPIL.where(
-        _person.c.last_name_norm == bindparam("last_name"),
-        _person.c.first_name_norm == bindparam("first_name"),
-        _person.c.birth_date == bindparam("birth_date"),
-        or_(
-            bindparam("middle_name", type_=String) == None,  # noqa: E711 – `IS NULL` of the parameter
-            _person.c.middle_name_norm == bindparam("middle_name", type_=String),
-        ),
-    ).limit(_TWO),
+
+
+def _pupils_with_representatives(*where: ColumnElement[bool], name: str) -> PreparedQuery:
+    """At most two pupils (students not merged into another person) matching ``where``, each with its
+    legal representatives valid on the date ``on`` (one row per representative, in order of
+    registration; one row of nulls after the pupil when none): one round trip for both."""
+    pupils = (
+        select(_person.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name, _person.c.birth_date)
+        .select_from(_person.join(_student, _student.c.id == _person.c.id))
+        .where(_person.c.merged_into_id.is_(None), *where)
+        .limit(_TWO)
+        .subquery("pupil")
+    )
+    return PreparedQuery(
+        select(
+            *pupils.c, _representative.c.kind_code, _agent.c.id, _agent.c.last_name, _agent.c.first_name,
+            _agent.c.middle_name, _agent.c.birth_date, _agent.c.snils, _agent.c.last_name_norm,
+            _agent.c.first_name_norm, _agent.c.middle_name_norm,
+        )
+        .select_from(
+            pupils.outerjoin(
+                _representative.join(_agent, _agent.c.id == _representative.c.person_id),
+                and_(_representative.c.student_id == pupils.c.id, *_VALID_ON),
+            )
+        )
+        .order_by(pupils.c.id, _representative.c.id),
+        name=name,
+    )  # fmt: skip
+
+
+PUPIL_BY_SNILS = _pupils_with_representatives(_person.c.snils == bindparam("snils"), name="epgu_pupil_snils")
+PUPIL_BY_NAME = _pupils_with_representatives(
+    _person.c.last_name_norm == bindparam("last_name"),
+    _person.c.first_name_norm == bindparam("first_name"),
+    _person.c.birth_date == bindparam("birth_date"),
+    or_(
+        bindparam("middle_name", type_=String) == None,  # noqa: E711 – `IS NULL` of the parameter
+        _person.c.middle_name_norm == bindparam("middle_name", type_=String),
+    ),
     name="epgu_pupil_name",
 )
 """By name and birth date (the patronymic compared only when sent); the name-and-birth index."""
-REPRESENTATIVES = PreparedQuery(
-    select(
-        _representative.c.kind_code, _person.c.id, _person.c.last_name, _person.c.first_name, _person.c.middle_name,
-        _person.c.birth_date, _person.c.snils, _person.c.last_name_norm, _person.c.first_name_norm,
-        _person.c.middle_name_norm,
-    )
-    .select_from(_representative.join(_person, _person.c.id == _representative.c.person_id))
-    .where(
-        _representative.c.student_id == bindparam("student_id"),
-        or_(_representative.c.valid_from.is_(None), _representative.c.valid_from <= bindparam("on")),
-        or_(_representative.c.valid_to.is_(None), _representative.c.valid_to >= bindparam("on")),
-    )
-    .order_by(_representative.c.id),
-    name="epgu_representatives",
-)  # fmt: skip
-"""The pupil's legal representatives valid on a date, in order of registration."""
 DOCUMENTS = PreparedQuery(
     select(_document.c.doc_type_code, _document.c.series, _document.c.number).where(
         _document.c.person_id == bindparam("person_id"), _document.c.doc_type_code == bindparam("type_code")
     ),
     name="epgu_documents",
 )
-
-
-class Pupil(NamedTuple):
-    """The pupil's person as found (a student not merged into another person)."""
-
-    id: int
-    last_name: str
-    first_name: str
-    middle_name: str | None
-    birth_date: dt.date
 
 
 class _Representative(NamedTuple):
@@ -164,23 +167,38 @@ class _Representative(NamedTuple):
     middle_name_norm: str | None
 
 
-def find_pupil(connection: Connection, ref: PupilRef) -> Pupil:
-    """The pupil's person (a student, not merged into another person), or a refusal."""
+class Pupil(NamedTuple):
+    """The pupil's person as found (a student not merged into another person)."""
+
+    id: int
+    last_name: str
+    first_name: str
+    middle_name: str | None
+    birth_date: dt.date
+    representatives: tuple[_Representative, ...]
+    """The pupil's legal representatives valid on the request date, in order of registration."""
+
+
+def find_pupil(connection: Connection, ref: PupilRef, *, on: dt.date) -> Pupil:
+    """The pupil's person (a student, not merged into another person) with the legal representatives
+    valid ``on`` the request date, or a refusal."""
     if ref.snils is not None:
-        found = PUPIL_BY_SNILS.rows(connection, {"snils": _snils(ref.snils, "обучающегося")})
+        rows = PUPIL_BY_SNILS.rows(connection, {"snils": _snils(ref.snils, "обучающегося"), "on": on})
     elif ref.person is not None:
         data = ref.person
-        found = PUPIL_BY_NAME.rows(
+        rows = PUPIL_BY_NAME.rows(
             connection,
             {
                 "last_name": normalize_name(data.last_name),
                 "first_name": normalize_name(data.first_name),
                 "birth_date": data.birth_date,
                 "middle_name": normalize_name(data.middle_name) if data.middle_name else None,
+                "on": on,
             },
         )
     else:
         raise invalid("Не указаны ни СНИЛС, ни ФИО и дата рождения обучающегося")
+    found = list(dict.fromkeys(tuple(row[:5]) for row in rows))
     if not found:
         raise refuse(NO_DATA, PUPIL_NOT_FOUND, "Обучающийся с указанными данными не найден в АИС «Контингент»")
     if len(found) > 1:
@@ -189,7 +207,9 @@ def find_pupil(connection: Connection, ref: PupilRef) -> Pupil:
             PUPIL_AMBIGUOUS,
             "По указанным ФИО и дате рождения найдено несколько обучающихся; укажите СНИЛС обучающегося",
         )
-    return Pupil._make(found[0])
+    representatives = tuple(_Representative._make(row[5:]) for row in rows if row[5] is not None)
+    pupil_id, last_name, first_name, middle_name, birth_date = found[0]
+    return Pupil(pupil_id, last_name, first_name, middle_name, birth_date, representatives)
 
 
 def check_applicant(
@@ -208,8 +228,7 @@ def check_applicant(
     snils = _snils(representative.snils, "заявителя") if representative.snils else None
     if snils is None and (representative.person is None or representative.document is None):
         raise invalid("Для заявителя укажите СНИЛС либо ФИО, дату рождения и документ, удостоверяющий личность")
-    for row in REPRESENTATIVES.rows(connection, {"student_id": pupil.id, "on": on}):
-        person = _Representative._make(row)
+    for person in pupil.representatives:
         if _is_same_person(connection, person, representative, snils):
             return Applicant(
                 person_id=person.id,
