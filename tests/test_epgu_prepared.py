@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db import prepared
 from db.engine import make_engine, make_session_factory
 from db.migrate import initdb
-from db.models import DiaryMark, LocalSubject, PeriodMark, StudyPeriod
+from db.models import DiaryMark, LegalRepresentative, LocalSubject, PeriodMark, Person, StudyPeriod
 from kontingent_ws.usecases import epgu_identify, epgu_marks
 from kontingent_ws.usecases.epgu import AuditContext, get_performance
 from kontingent_ws.usecases.epgu_model import (
@@ -25,7 +25,7 @@ from kontingent_ws.usecases.epgu_model import (
     PupilRef,
     RepresentativeRef,
 )
-from tests.epgukit import Diary, make_diary
+from tests.epgukit import Diary, add_person, make_diary, new_snils
 
 AUDIT = AuditContext(contract="EpguPerformance", operation="GetPerformance", actor="EPGU")
 
@@ -155,3 +155,28 @@ def test_on_postgresql_the_reads_of_a_call_are_prepared_once_per_connection(pg_s
     ]  # fmt: skip
     assert {query._compiled["postgresql"].name for query in used} <= names
     assert not any(name.startswith("k_epgu_period_marks_") and "lateral" not in name for name in names)
+
+
+def test_the_pupil_comes_with_every_representative_valid_that_day(session: Session) -> None:
+    diary = make_diary(session)
+    grandmother_snils = new_snils()
+    grandmother = add_person(session, "Петрова", "Анна", "Ивановна", dt.date(1960, 2, 2), sex="2",
+                             snils=grandmother_snils)  # fmt: skip
+    session.add(LegalRepresentative(student_id=diary.pupil_id, person_id=grandmother.id, kind_code="3"))
+    twins = list(session.scalars(select(Person).where(Person.birth_date == diary.namesake_birth)))
+    session.add_all(LegalRepresentative(student_id=twin.id, person_id=grandmother.id, kind_code="3") for twin in twins)
+    session.flush()
+    connection = session.connection()
+
+    pupil = epgu_identify.find_pupil(connection, PupilRef(snils=diary.pupil_snils), on=diary.today)
+    assert pupil.id == diary.pupil_id
+    assert [r.id for r in pupil.representatives] == [diary.mother_id, grandmother.id]  # the father's ended
+    applicant = epgu_identify.check_applicant(
+        connection, pupil, RepresentativeRef(snils=grandmother_snils), on=diary.today
+    )
+    assert (applicant.person_id, applicant.is_pupil) == (grandmother.id, False)
+
+    namesake = PersonData(last_name="Петров", first_name="Пётр", middle_name=None, birth_date=diary.namesake_birth)
+    with pytest.raises(epgu_identify.Refused) as refused:  # two pupils, each with a representative: 2 pupils
+        epgu_identify.find_pupil(connection, PupilRef(person=namesake), on=diary.today)
+    assert refused.value.refusal.reason == "PUPIL_AMBIGUOUS"
