@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -71,6 +72,9 @@ class AnswerWriter:
         self._writers: dict[Any, Writer] = {}
         self._texts: dict[Writer, Callable[[Any], str]] = {}
         """The text of each plain leaf writer's values: models write those leaves themselves."""
+        self._models: dict[Writer, Any] = {}
+        """The model class of each compiled model or array writer (what :class:`_Markup` may write)."""
+        self._markup = _Markup(self)
         self._wrappers: dict[Any, list[tuple[str, str, str, Writer, bool, bool]] | None] = {}
 
     def write(self, ctx: Any, parent: etree._Element, cls: Any, value: Any, ns: str | None, name: str) -> None:
@@ -102,6 +106,8 @@ class AnswerWriter:
         element = etree.SubElement(parent, _tag(cls.get_namespace(), cls.get_type_name()))
         values = list(values or ())
         values.extend([None] * (len(members) - len(values)))
+        if self._markup.write(element, cls, values):
+            return
         self._ctx = ctx
         try:
             for (_, _, tag, writer, repeated, required), value in zip(members, values, strict=False):
@@ -122,9 +128,9 @@ class AnswerWriter:
         if isinstance(cls, type) and issubclass(cls, ComplexModelBase):
             if not _simple_complex(cls):
                 return self._delegate(cls)
-            if issubclass(cls, Array):
-                return self._array(cls)
-            return self._complex(cls)
+            writer = self._array(cls) if issubclass(cls, Array) else self._complex(cls)
+            self._models[writer] = cls
+            return writer
         text = self._leaf_text(cls)
         if text is None:
             return self._delegate(cls)
@@ -258,6 +264,180 @@ class AnswerWriter:
                 item(element, each, item_tag)
 
         return array
+
+
+class _Refused(Exception):
+    """A model holds a part Spyne writes itself: its messages are never written as markup."""
+
+
+class _NotMarkup(Exception):
+    """A value :class:`_Markup` does not write (an ``xsi:nil``, an empty text, a part Spyne writes
+    itself): the element path writes the whole answer instead."""
+
+
+_SPECIAL = re.compile("[&<>\r]").search
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+"""Text content as lxml writes it (``&#13;`` keeps a carriage return through the parser)."""
+
+MarkupWriter = Callable[[list[str], Any, str, str], None]
+"""Appends the markup of an element (its start and end tags given) holding ``value``."""
+_MarkupMember = tuple[str, str, str, str, MarkupWriter, Callable[[Any], str] | None, bool, bool, bool]
+"""(wire name, attribute name, start tag, end tag, markup writer, text of a plain leaf, a text to
+escape (``Unicode``), repeated, required) of a model's member."""
+
+
+class _Markup:
+    """The members of a wrapped answer written as XML text and parsed once: libxml2 builds the tree
+    in C, without an lxml call and a Python proxy per element (most of the cost of an answer of
+    hundreds of elements). The same elements, text and order as the element path; the elements are
+    moved under the wrapper, whose namespace declarations they then use, so the document serializes
+    byte for byte as the element path's (``tests/test_answer_xml.py``, ``tests/test_answer_markup.py``)."""
+
+    def __init__(self, answers: AnswerWriter) -> None:
+        self.answers = answers
+        self._prefixes: dict[str, str] = {}
+        self._writers: dict[Writer, MarkupWriter] = {}
+        self._wrapped: dict[Any, list[tuple[str, str, MarkupWriter, bool, bool]]] = {}
+        self._refused: set[Any] = set()
+        """Wrapped messages holding a model the markup does not write (the element path writes them)."""
+
+    def write(self, element: etree._Element, cls: Any, values: list[Any]) -> bool:
+        """Append the elements of the wrapped message ``cls`` holding ``values`` to ``element``;
+        ``False`` (nothing appended) when the element path has to write them."""
+        if cls in self._refused:
+            return False
+        out: list[str] = []
+        try:
+            plan = self._wrapped.get(cls)
+            if plan is None:
+                plan = self._wrapped[cls] = self._plan(cls)
+            for (start, end, write, repeated, required), value in zip(plan, values, strict=False):
+                if value is None:
+                    if required:
+                        raise _NotMarkup
+                    continue
+                for each in value if repeated else (value,):
+                    if each is None:
+                        raise _NotMarkup
+                    write(out, each, start, end)
+        except _NotMarkup:
+            return False
+        except _Refused:
+            self._refused.add(cls)
+            return False
+        declarations = " ".join(f'xmlns:{prefix}="{ns}"' for ns, prefix in self._prefixes.items())
+        element.extend(etree.fromstring(f"<holder {declarations}>{''.join(out)}</holder>"))
+        return True
+
+    def _plan(self, cls: Any) -> list[tuple[str, str, MarkupWriter, bool, bool]]:
+        """(start tag, end tag, markup writer, repeated, required) of each member of a model."""
+        plan = []
+        for _, _, tag, member, repeated, required in self.answers._members(cls):
+            start, end = self._tags(tag)
+            plan.append((start, end, self._of(member), repeated, required))
+        return plan
+
+    def _tags(self, tag: str) -> tuple[str, str]:
+        if tag.startswith("{"):
+            ns, _, name = tag[1:].partition("}")
+            prefix = self._prefixes.get(ns)
+            if prefix is None:
+                prefix = self._prefixes[ns] = f"k{len(self._prefixes)}"
+            tag = f"{prefix}:{name}"
+        return f"<{tag}>", f"</{tag}>"
+
+    def _of(self, member: Any) -> MarkupWriter:
+        """The markup writer of a member model (a model, an array or a plain leaf); ``_Refused``
+        for what Spyne writes itself."""
+        writer = self.answers.writer_of(member)
+        found = self._writers.get(writer)
+        if found is None:
+            found = self._writers[writer] = self._compile(writer)
+        return found
+
+    def _compile(self, writer: Writer) -> MarkupWriter:
+        text = self.answers._texts.get(writer)
+        if text is not None:
+            return _leaf_markup(text)
+        model = self.answers._models.get(writer)
+        if model is None:
+            raise _Refused
+        if issubclass(model, Array):
+            return self._array(model)
+        return self._complex(model)
+
+    def _array(self, model: Any) -> MarkupWriter:
+        ((key, member),) = model._type_info.items()
+        attributes = member.Attributes
+        item_ns = attributes.sub_ns if attributes.sub_ns is not None else model.get_namespace()
+        item_start, item_end = self._tags(
+            _tag(item_ns, attributes.sub_name if attributes.sub_name is not None else key)
+        )
+        items: list[MarkupWriter] = []  # resolved at first use (models may refer to each other)
+
+        def array(out: list[str], value: Any, start: str, end: str) -> None:
+            if not items:
+                items.append(self._of(member))
+            item = items[0]
+            out.append(start)
+            for each in value:
+                if each is None:
+                    raise _NotMarkup
+                item(out, each, item_start, item_end)
+            out.append(end)
+
+        return array
+
+    def _complex(self, model: Any) -> MarkupWriter:
+        members = self.answers._members(model)
+        planned: list[_MarkupMember] = []
+
+        def plan() -> list[_MarkupMember]:
+            resolved = []
+            for key, name, tag, member, repeated, required in members:
+                start, end = self._tags(tag)
+                text = self.answers._texts.get(self.answers.writer_of(member))
+                escaped = text is not None and issubclass(member, Unicode)
+                resolved.append((key, name, start, end, self._of(member), text, escaped, repeated, required))
+            planned[:] = resolved  # whole, at once: another thread never meets half a plan
+            return resolved
+
+        def complex_(out: list[str], value: Any, start: str, end: str) -> None:
+            if isinstance(value, (list, tuple, dict)):
+                raise TypeError(f"{model.get_type_name()}: a model value, not {type(value).__name__}")
+            out.append(start)
+            by_wire_name = isinstance(value, _BY_WIRE_NAME)
+            for key, name, child_start, child_end, write, text, escaped, repeated, required in planned or plan():
+                member = getattr(value, key, None) if by_wire_name else getattr(value, name)
+                if member is None:
+                    if required:
+                        raise _NotMarkup
+                elif text is None:
+                    for each in member if repeated else (member,):
+                        if each is None:
+                            raise _NotMarkup
+                        write(out, each, child_start, child_end)
+                else:  # a plain leaf, written in place: only text may hold characters to escape
+                    for each in member if repeated else (member,):
+                        written = text(each) if each is not None else ""
+                        if not written:
+                            raise _NotMarkup
+                        if escaped and _SPECIAL(written):
+                            written = written.translate(_ESCAPES)
+                        out.append(f"{child_start}{written}{child_end}")
+            out.append(end)
+
+        return complex_
+
+
+def _leaf_markup(text: Callable[[Any], str]) -> MarkupWriter:
+    def leaf(out: list[str], value: Any, start: str, end: str) -> None:
+        written = text(value)
+        if not written:
+            raise _NotMarkup  # an empty text: the element path writes an empty element as lxml does
+        out.append(f"{start}{written.translate(_ESCAPES) if _SPECIAL(written) else written}{end}")
+
+    return leaf
 
 
 def _member(element: etree._Element, value: Any, tag: str, writer: Writer, repeated: bool, required: bool) -> None:
