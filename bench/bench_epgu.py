@@ -32,7 +32,7 @@ import requests
 import xmlsec
 import zeep
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.orm import aliased
 from zeep.wsse.signature import BinarySignature
 
@@ -160,18 +160,22 @@ def main() -> None:
     try:
         if args.client == "wrk":
             run_wrk(base, "/ws/EpguPerformance", bodies, seconds=3, connections=args.concurrency, refusal="Refusal>")
+            database = make_url(args.url).database
             server_before, postgres_before = process_tree_cpu_seconds(process.pid), postgres_cpu_seconds()
+            backends_before = postgres_cpu_seconds(database)
             outcome = run_wrk(base, "/ws/EpguPerformance", bodies, seconds=args.seconds, connections=args.concurrency,
                               refusal="Refusal>")  # fmt: skip
             server_cpu = process_tree_cpu_seconds(process.pid) - server_before
             postgres_cpu = postgres_cpu_seconds() - postgres_before
+            backends_cpu = postgres_cpu_seconds(database) - backends_before
             if outcome.bad or outcome.errors:
                 raise SystemExit(f"{outcome.bad} answers not HTTP 200 or refused, {outcome.errors} socket errors")
             count, seconds = outcome.requests, outcome.seconds
             p50, p99, slowest = outcome.p50_ms, outcome.p99_ms, outcome.max_ms
             per_request = 1000 / max(1, count)
             cpu = (f"CPU ms/request: server {server_cpu * per_request:.2f}, "
-                   f"PostgreSQL {postgres_cpu * per_request:.2f}, "
+                   f"PostgreSQL {postgres_cpu * per_request:.2f} (host; backends of {database}: "
+                   f"{backends_cpu * per_request:.2f}), "
                    f"wrk {outcome.client_cpu_seconds * per_request:.2f}")  # fmt: skip
         else:
             run_load(base, "/ws/EpguPerformance", bodies, min(200, args.requests), args.concurrency)  # warm-up

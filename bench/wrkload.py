@@ -138,8 +138,9 @@ def process_tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of every PostgreSQL process on this host (other databases' work included)."""
+def postgres_cpu_seconds(database: str | None = None) -> float:
+    """CPU seconds of every PostgreSQL process on this host (other databases' work included), or with
+    ``database`` of the backends connected to that database only (whoever their client)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir():
@@ -147,9 +148,12 @@ def postgres_cpu_seconds() -> float:
             continue
         try:
             text = (entry / "stat").read_text()
+            title = (entry / "cmdline").read_bytes().decode(errors="replace") if database else ""
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         name, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if database and f" {database} " not in title:  # "postgres: 15/main: postgres <database> 127.0.0.1(…) idle"
+            continue
         if name.startswith("postgres"):
             fields = rest.split()
             total += (int(fields[11]) + int(fields[12])) / ticks
