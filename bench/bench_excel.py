@@ -58,13 +58,16 @@ def register_representatives(url: str, rows: int) -> None:
          representative_snils(n))
         for n in range(rows)
     ]
-    dsn = url.replace("postgresql+psycopg2://", "postgresql://")
-    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
-        cursor.copy_expert(
-            "COPY person (last_name, first_name, middle_name, last_name_norm, first_name_norm, middle_name_norm, "
-            "sex, birth_date, citizenship_code, snils) FROM STDIN", io.StringIO(copy_text(people)),
-        )
-        cursor.execute("ANALYZE person")
+    connection = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    try:
+        with connection, connection.cursor() as cursor:  # commits
+            cursor.copy_expert(
+                "COPY person (last_name, first_name, middle_name, last_name_norm, first_name_norm, middle_name_norm, "
+                "sex, birth_date, citizenship_code, snils) FROM STDIN", io.StringIO(copy_text(people)),
+            )
+            cursor.execute("ANALYZE person")
+    finally:
+        connection.close()
 
 
 def student_row(number: int) -> dict[str, object]:
