@@ -122,7 +122,9 @@ def run_wrk(
 
 
 def process_tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its descendants (Linux ``/proc``)."""
+    """User + system CPU seconds of ``pid`` and its descendants (Linux ``/proc``), those that exited
+    included: a gunicorn worker recycled after ``max_requests`` leaves its CPU in the master's
+    ``cutime``/``cstime`` once reaped (live children are not in them, so nothing counts twice)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pending = [pid]
@@ -130,7 +132,7 @@ def process_tree_cpu_seconds(pid: int) -> float:
         current = pending.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            total += sum(int(value) for value in fields[11:15]) / ticks
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending.extend(int(child) for child in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
@@ -156,5 +158,7 @@ def postgres_cpu_seconds(database: str | None = None) -> float:
             continue
         if name.startswith("postgres"):
             fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            # host-wide, the postmaster's reaped children count too: the backends of connections that
+            # closed (a recycled gunicorn worker's); a database's backends are only those still there
+            total += sum(int(value) for value in fields[11 : 13 if database else 15]) / ticks
     return total
