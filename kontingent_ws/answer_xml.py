@@ -286,6 +286,14 @@ _MarkupMember = tuple[str, str, str, str, MarkupWriter, Callable[[Any], str] | N
 escape (``Unicode``), repeated, required) of a model's member."""
 
 
+_OWN_MARKUP = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, collect_ids=False, huge_tree=True
+)
+"""The parser of the answer's own markup (never of anything received: that is ``adapters.safexml``);
+every value in it is escaped, and still nothing the parser could fetch or expand is enabled. Only
+the size limits are lifted: an answer's text may be long."""
+
+
 class _Markup:
     """The members of a wrapped answer written as XML text and parsed once: libxml2 builds the tree
     in C, without an lxml call and a Python proxy per element (most of the cost of an answer of
@@ -326,7 +334,7 @@ class _Markup:
             self._refused.add(cls)
             return False
         declarations = " ".join(f'xmlns:{prefix}="{ns}"' for ns, prefix in self._prefixes.items())
-        element.extend(etree.fromstring(f"<holder {declarations}>{''.join(out)}</holder>"))
+        element.extend(etree.fromstring(f"<holder {declarations}>{''.join(out)}</holder>", _OWN_MARKUP))
         return True
 
     def _plan(self, cls: Any) -> list[tuple[str, str, MarkupWriter, bool, bool]]:
