@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,10 +31,12 @@ PING_AFTER_IDLE_SECONDS = 2.0
 
 ``pool_pre_ping`` would ping on every checkout: one more round trip per call (and a ``SELECT 1`` for
 the server) although a connection handed back a moment ago is almost surely alive. Under load every
-connection is reused within milliseconds and never pinged; after a quiet spell (when a restart of
-the server may have gone unnoticed) the first checkout pings. A server lost while connections are
-busy fails the calls in flight whatever the ping (they get ``Server.Unavailable``), and SQLAlchemy
-then invalidates the whole pool, so later calls open fresh connections."""
+connection is reused within milliseconds: it is pinged only when its socket shows that the server
+wrote to it while it waited in the pool (which a server does only to end a connection: a restart, a
+terminated backend), found with one ``poll`` and no round trip. After a quiet spell (a host that
+vanished without a word) the first checkout pings. A server lost while connections are busy fails
+the calls in flight whatever the ping (they get ``Server.Unavailable``), and SQLAlchemy then
+invalidates the whole pool, so later calls open fresh connections."""
 _LAST_CHECKIN = "kontingent_last_checkin"
 
 
@@ -56,11 +59,26 @@ def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
         record.info[_LAST_CHECKIN] = time.monotonic()
 
 
+def _has_news(dbapi_connection: Any) -> bool:
+    """Whether the server wrote to a connection that waits in the pool (no query in flight): it
+    only does so to end it – the termination message and FIN of a restart or ``pg_terminate_backend``,
+    or a reset. One ``poll`` with no timeout, no round trip."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # closed, or a driver without a socket: ask the server
+        return True
+
+
 def ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """Pool ``checkout`` listener: ping a connection that rested, and have the pool replace it
-    (``DisconnectionError``: the pool retries with a new connection) when the ping fails."""
+    """Pool ``checkout`` listener: ping a connection that rested or that the server wrote to while it
+    waited, and have the pool replace it (``DisconnectionError``: the pool retries with a new
+    connection) when the ping fails."""
     rested = record.info.get(_LAST_CHECKIN)
-    if rested is None or time.monotonic() - rested < PING_AFTER_IDLE_SECONDS:
+    if rested is None:
+        return
+    if time.monotonic() - rested < PING_AFTER_IDLE_SECONDS and not _has_news(dbapi_connection):
         return
     try:
         cursor = dbapi_connection.cursor()

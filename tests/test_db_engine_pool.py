@@ -65,11 +65,20 @@ def test_a_rested_connection_found_dead_is_replaced_without_failing_the_call(
     assert alive != dead
 
 
-def test_a_fresh_dead_connection_fails_one_call_then_the_pool_recovers(pool: Engine, postgresql_url: str) -> None:
+def test_a_connection_the_server_ended_while_pooled_is_replaced_at_once(pool: Engine, postgresql_url: str) -> None:
+    dead = backend_pid(pool)
+    terminate(postgresql_url, dead)  # the server's goodbye waits on the pooled connection's socket
+    assert backend_pid(pool) != dead  # reused at once, yet found dead by its socket and replaced
+
+
+def test_a_connection_lost_without_a_word_fails_one_call_then_the_pool_recovers(
+    pool: Engine, postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dead = backend_pid(pool)
     terminate(postgresql_url, dead)
+    monkeypatch.setattr(db.engine, "_has_news", lambda connection: False)  # as a host gone silent
     with pytest.raises(OperationalError):
-        backend_pid(pool)  # reused at once: not pinged, the statement meets the dead connection
+        backend_pid(pool)  # reused at once and not pinged: the statement meets the dead connection
     assert backend_pid(pool) != dead  # the pool dropped it; the next call gets a new connection
 
 
