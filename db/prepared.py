@@ -56,6 +56,21 @@ def is_prepared_here(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2"
 
 
+def as_sqlalchemy_error(
+    connection: Connection, raw: Any, statement: str, parameters: Any, error: Any
+) -> Exception:
+    """A psycopg2 error met on ``connection``'s raw driver connection as SQLAlchemy would raise it
+    (its parameters hidden); a lost connection is invalidated, so it is never pooled again."""
+    from psycopg2 import Error as DriverError
+
+    disconnect = connection.dialect.is_disconnect(error, raw, None)
+    if disconnect:
+        connection.invalidate(error)
+    return exc.DBAPIError.instance(
+        statement, parameters, error, DriverError, hide_parameters=True, connection_invalidated=disconnect
+    )
+
+
 class PreparedQuery:
     """A Core select run as a prepared statement on PostgreSQL (see the module docstring)."""
 
@@ -102,12 +117,7 @@ class PreparedQuery:
                 if found and compiled.result_processors is None:
                     compiled = self._with_result_processors(dialect, compiled, cursor.description)
         except DriverError as error:
-            disconnect = dialect.is_disconnect(error, raw, None)
-            if disconnect:
-                connection.invalidate(error)
-            raise exc.DBAPIError.instance(
-                statement, values, error, DriverError, hide_parameters=True, connection_invalidated=disconnect
-            ) from error
+            raise as_sqlalchemy_error(connection, raw, statement, values, error) from error
         make = self._row_type._make
         processors = compiled.result_processors
         if not processors or not any(processors):

@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam, delete, exc, select, text
+from sqlalchemy import Engine, bindparam, delete, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from db.models import AppUser, WsNonce
+from db.prepared import as_sqlalchemy_error
 
 
 class Account(NamedTuple):
@@ -157,13 +158,7 @@ def fetch_one(session: Session, raw: Any, statement: str, params: dict[str, Any]
             row: tuple[Any, ...] | None = cursor.fetchone()
             return row
     except DriverError as error:
-        connection: Connection = session.connection()
-        disconnect = connection.dialect.is_disconnect(error, raw, None)
-        if disconnect:
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(
-            statement, params, error, DriverError, connection_invalidated=disconnect
-        ) from error
+        raise as_sqlalchemy_error(session.connection(), raw, statement, params, error) from error
 
 
 def accept_nonce(bind: Engine | Connection, *, nonce: str, login: str, now: dt.datetime) -> bool:

@@ -1,8 +1,10 @@
 """The personal-data audit log (152-ФЗ art. 19): append-only, one row per event.
 
 Reads and writes of personal data are recorded in the call's own transaction, so they are
-kept exactly when the call succeeds. Authentication failures and refused accesses are recorded
-in a transaction of their own, because the call that caused them is rolled back.
+kept exactly when the call succeeds; the read contracts run in autocommit on PostgreSQL
+(``kontingent_ws.app.read_engine``), where a read is recorded as soon as it is made.
+Authentication failures and refused accesses are recorded in a transaction of their own,
+because the call that caused them is rolled back.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ AUTH_FAILURE = "auth_failure"
 ACCESS_DENIED = "access_denied"
 ADMIN = "admin"
 
-_INSERT = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])
+_TABLE = AuditEvent.metadata.tables[AuditEvent.__tablename__]
+_INSERT = insert(_TABLE)
 """A Core insert built once: read events are written on the session's connection, without the ORM's
 bulk-insert machinery (which cost more CPU per portfolio read than PostgreSQL spends storing the rows)."""
 
-_TABLE = AuditEvent.metadata.tables[AuditEvent.__tablename__]
 _SHARED = ("occurred_at", "user_id", "system_id", "actor", "client_address", "contract", "operation", "action",
            "object_type", "details", "request_id")  # fmt: skip
 _PERSON = func.unnest(bindparam("person_ids", type_=ARRAY(BigInteger))).column_valued("person_id")
