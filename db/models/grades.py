@@ -4,6 +4,9 @@ A mark is kept as (scale, raw value, numeric value or none): «н/а», «зач
 The writer's organization and source system of a mark are plain columns, not foreign keys
 (migration 0006): they name who wrote the row, and organizations and systems are deactivated,
 never deleted; a key would cost one lookup a mark on every load.
+The data keys (student, subject, study period, class) are declared here and are ordinary foreign
+keys on SQLite; on PostgreSQL migration 0007 checks them once a statement by triggers with the
+same meaning (a COPY of 20,000 marks locks and counts its students once instead of querying per row).
 """
 
 from __future__ import annotations
