@@ -13,7 +13,7 @@ from db.engine import make_engine
 from db.migrate import downgrade, table_names, upgrade
 from db.models import Base
 
-SET_BASED_KEYS = {key.name for key in importlib.import_module("db.migrations.versions.0007_set_based_mark_keys").KEYS}
+SET_BASED_KEYS = {key.name for key in importlib.import_module("db.migrations.versions.0007_set_based_keys").KEYS}
 """Keys the models declare that PostgreSQL checks by statement-level triggers instead (migration 0007)."""
 
 

@@ -16,12 +16,11 @@ from sqlalchemy.exc import IntegrityError, NotSupportedError
 
 from db.engine import make_engine
 from db.migrate import initdb
-from db.models import DiaryMark, PeriodMark
+from db.models import Base
 from kontingent_ws.demo import DemoConfig, generate_demo
 from tests.conftest import POSTGRESQL_ONLY, postgres_database
 
-KEYS = importlib.import_module("db.migrations.versions.0007_set_based_mark_keys").KEYS
-MODELS = {"period_mark": PeriodMark, "diary_mark": DiaryMark}
+KEYS = importlib.import_module("db.migrations.versions.0007_set_based_keys").KEYS
 MARK_COLUMNS = (
     "student_id, organization_id, subject_id, school_year, kind, study_period_id, scale_code, raw_value"
 )
@@ -77,7 +76,7 @@ def test_keys_are_triggers_on_postgresql_and_declared_by_the_models(region: Engi
     inspector = inspect(region)
     for key in KEYS:
         assert key.name not in {fk["name"] for fk in inspector.get_foreign_keys(key.table)}
-        keys = MODELS[key.table].__table__.foreign_keys
+        keys = Base.metadata.tables[key.table].foreign_keys
         declared = {(fk.parent.name, fk.column.table.name, fk.ondelete) for fk in keys}
         assert (key.column, key.referred, "CASCADE" if key.cascade else None) in declared
     with region.connect() as conn:
@@ -271,3 +270,54 @@ def test_deleting_a_student_while_its_marks_are_written_leaves_no_orphan(region:
         orphans = conn.execute(text("SELECT count(*) FROM period_mark WHERE student_id = :s"), {"s": student})
         assert orphans.scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM student WHERE id = :s"), {"s": student}).scalar_one() == 0
+
+
+UPDATABLE = [key for key in KEYS if key.column != "id"]
+
+
+@pytest.mark.parametrize("key", UPDATABLE, ids=[key.name for key in UPDATABLE])
+def test_every_key_refuses_a_value_naming_no_row(connection: Connection, key: object) -> None:
+    table, column, referred = key.table, key.column, key.referred  # type: ignore[attr-defined]
+    row = connection.execute(text(f"SELECT min(id) FROM {table}")).scalar_one()
+    assert row is not None, f"the region has no {table} rows to test with"
+    missing = _missing_id(connection, referred)
+    savepoint = connection.begin_nested()
+    with pytest.raises(IntegrityError) as error:
+        connection.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :id"), {"v": missing, "id": row})
+    savepoint.rollback()
+    assert _violated(error) == key.name  # type: ignore[attr-defined]
+    assert f"Key ({column})=({missing})" in str(error.value)
+
+
+def test_an_update_keeping_its_keys_passes_and_a_new_row_is_checked(connection: Connection) -> None:
+    """The students' current state is rewritten after every load: unchanged keys need no check;
+    an enrolment copied with an organization that does not exist is refused."""
+    updated = connection.execute(text("UPDATE student SET status_code = status_code"))
+    assert updated.rowcount > 0
+    columns = [c["name"] for c in inspect(connection).get_columns("enrolment") if c["name"] not in ("id",)]
+    missing = _missing_id(connection, "organization")
+    values = ", ".join(":org" if name == "organization_id" else name for name in columns)
+    savepoint = connection.begin_nested()
+    with pytest.raises(IntegrityError) as error:
+        connection.execute(text(f"INSERT INTO enrolment ({', '.join(columns)}) "
+                                f"SELECT {values} FROM enrolment ORDER BY id LIMIT 1"), {"org": missing})
+    savepoint.rollback()
+    assert _violated(error) == "fk_enrolment_organization_id_organization"
+
+
+def test_deleting_a_person_takes_the_student_with_it_but_not_a_representative(connection: Connection) -> None:
+    student = connection.execute(text(
+        "SELECT student_id FROM legal_representative ORDER BY student_id LIMIT 1")).scalar_one()
+    connection.execute(text("DELETE FROM person WHERE id = :s"), {"s": student})
+    for table, column in (("student", "id"), ("enrolment", "student_id"), ("legal_representative", "student_id"),
+                          ("identity_document", "person_id"), ("person_address", "person_id")):
+        left = connection.execute(text(f"SELECT count(*) FROM {table} WHERE {column} = :s"), {"s": student})
+        assert left.scalar_one() == 0, table
+    parent = connection.execute(text(
+        "SELECT min(person_id) FROM legal_representative r WHERE NOT EXISTS "
+        "(SELECT 1 FROM queue_application q WHERE r.person_id IN (q.applicant_id, q.child_id))")).scalar_one()
+    savepoint = connection.begin_nested()
+    with pytest.raises(IntegrityError) as error:
+        connection.execute(text("DELETE FROM person WHERE id = :p"), {"p": parent})
+    savepoint.rollback()
+    assert _violated(error) == "fk_legal_representative_person_id_person"
