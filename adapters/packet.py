@@ -248,7 +248,7 @@ def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Itera
             if event == "start":
                 if chunker is None:
                     header, errors = read_header(element)
-                    chunker = _Chunker(state=PacketState(header=header), size=chunk_size)
+                    chunker = _Chunker(state=PacketState(header=header, validated=validate), size=chunk_size)
                     if errors:
                         yield MappedChunk(header=header, section="Packet", records=(), errors=tuple(errors))
                 continue
@@ -257,8 +257,10 @@ def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Itera
             if element.tag == qname("Packet"):
                 complete = True
                 continue
-            yield from chunker.add(element)
+            chunks = chunker.add(element)
             _release(element)
+            if chunks:
+                yield from chunks
     except etree.XMLSyntaxError as exc:
         violations = [entry for entry in exc.error_log if entry.domain_name == "SCHEMASV"]
         if violations:
@@ -295,11 +297,13 @@ class _Chunker:
         self.records: list[Record] = []
         self.errors: list[RowError] = []
 
-    def add(self, element: etree._Element) -> Iterator[MappedChunk]:
+    def add(self, element: etree._Element) -> list[MappedChunk]:
+        """Map one row; the slices it completes (none most of the time)."""
+        done: list[MappedChunk] = []
         section = _BY_ROW_TAG.get(element.tag)
         name = ORGANIZATION if section is None else section.name
         if name != self.section:
-            yield from self.flush()
+            done.extend(self.flush())
             self.section, self.row = name, 0
         self.row += 1
         self.pending += 1
@@ -309,11 +313,13 @@ class _Chunker:
             errors = []
         else:
             record, errors = _map_row(section, element, self.row, self.state)
-        self.errors.extend(errors)
+        if errors:
+            self.errors.extend(errors)
         if record is not None:
             self.records.append(record)
         if self.pending >= self.size:
-            yield from self.flush()
+            done.extend(self.flush())
+        return done
 
     def flush(self) -> Iterator[MappedChunk]:
         if self.records or self.errors:

@@ -117,17 +117,27 @@ def _school_year(text: str) -> bool:
 
 def quick_period_mark(element: etree._Element, state: PacketState, row: int) -> PeriodMarkRecord | None:
     """The record of a quarter mark whose every field is plainly valid, read in one pass; ``None``
-    for anything else (an unknown reference, a bad value, spaces to collapse, a repeated or an
-    unexpected element), which ``read_period_mark`` then reads with its row errors. Equal to
-    ``read_period_mark`` wherever it returns a record."""
-    if len(element) != len(_PERIOD_MARK_TAGS):
+    for anything else (an unknown reference, a bad value, spaces to collapse, a repeated, missing,
+    misplaced or unexpected element), which ``read_period_mark`` then reads with its row errors.
+    Equal to ``read_period_mark`` wherever it returns a record.
+
+    The six children are read by position, in the order of the schema. When the stream is being
+    validated (``state.validated``) only the third child's name is looked at: the schema admits no
+    other element anywhere else, and a row it refuses fails the whole packet anyway."""
+    if len(element) != 6:
         return None
-    texts = {child.tag: child.text for child in element}
+    student_element, subject_element, period_element, year_element, scale_element, value_element = element
+    if state.validated:
+        if period_element.tag != PERIOD_REF:  # Kind: an annual or final mark
+            return None
+    elif (student_element.tag, subject_element.tag, period_element.tag, year_element.tag, scale_element.tag,
+          value_element.tag) != _PERIOD_MARK_TAGS:
+        return None
+    student, subject, period = student_element.text, subject_element.text, period_element.text
+    year, scale, value = year_element.text, scale_element.text, value_element.text
     try:
-        student, subject, period = texts[STUDENT_REF], texts[SUBJECT_REF], texts[PERIOD_REF]
-        year, scale, value = texts[SCHOOL_YEAR], texts[SCALE], texts[VALUE]
         joined = student + subject + period + year + scale + value
-    except (KeyError, TypeError):  # an element missing, repeated or unexpected; an empty one
+    except TypeError:  # an empty element
         return None
     if not joined.isprintable() or " " in joined:  # spaces to collapse: the reader reports them
         return None
@@ -147,4 +157,5 @@ def quick_period_mark(element: etree._Element, state: PacketState, row: int) -> 
     )
 
 
-_PERIOD_MARK_TAGS = frozenset({STUDENT_REF, SUBJECT_REF, PERIOD_REF, SCHOOL_YEAR, SCALE, VALUE})
+_PERIOD_MARK_TAGS = (STUDENT_REF, SUBJECT_REF, PERIOD_REF, SCHOOL_YEAR, SCALE, VALUE)
+"""The children of a quarter mark, in the order of the schema."""

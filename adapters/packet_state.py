@@ -32,6 +32,9 @@ class PacketState:
     accepted: dict[str, set[str]] = field(default_factory=dict)
     rejected: dict[str, set[str]] = field(default_factory=dict)
     birth_dates: dict[str, date] = field(default_factory=dict)
+    validated: bool = False
+    """The rows are being checked against the schema as they are read (a streamed packet): a row
+    the schema refuses fails the whole packet, so a reader may rely on the order of elements."""
 
     @property
     def today(self) -> date:

@@ -41,3 +41,11 @@ def test_nothing_and_ragged_rows() -> None:
     assert copy_text([]) == ""
     with pytest.raises(ValueError, match="zip"):
         copy_text([(1, 2), (3,)])
+
+
+def test_rows_as_lists_and_text_like_a_format() -> None:
+    """Rows may be any sequences; a ``%`` in a value is text like any other."""
+    rows = [[1, "50%", Decimal("4.5")], [2, "%s", Decimal("3")]]
+    assert copy_text(rows) == "".join(copy_line(row) for row in rows) == "1\t50%\t4.5\n2\t%s\t3\n"
+    with_null = [[1, None], [2, "x"]]
+    assert copy_text(with_null) == "".join(copy_line(row) for row in with_null) == "1\t\\N\n2\tx\n"

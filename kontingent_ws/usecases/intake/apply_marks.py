@@ -13,6 +13,7 @@ statements of a thousand marks grew quadratically (2,000 statements for 100,000 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
@@ -63,23 +64,28 @@ def _upsert(
     """Insert ``rows`` (key columns then value columns); rows of known students matching a stored key update it."""
     applied = len(rows)
     width = len(key)
+    new_people = ctx.new_people
+    old_students = sorted(sid for sid in {row[0] for row in rows} if sid not in new_people)
+    if not old_students:  # students of this packet: nothing stored to update, every row goes in
+        pending = ctx.pending.setdefault(_table(model).name, {})
+        # a key sent again (in this slice or an earlier one) keeps its place and takes the last row
+        pending.update(zip(map(itemgetter(slice(0, width)), rows), rows, strict=True))
+        if len(pending) >= MARK_COPY_ROWS:
+            flush_marks(ctx, model, (*key, *values))
+        ctx.applied += applied
+        return
     keyed = {row[:width]: row for row in rows}  # the last of a key repeated in the slice wins
     if len(keyed) < len(rows):
         rows = list(keyed.values())
-    new_people = ctx.new_people
-    old_students = sorted(sid for sid in {row[0] for row in rows} if sid not in new_people)
+    flush_marks(ctx, model, (*key, *values))  # the lookup sees every mark written so far
+    known = set(old_students)
+    old = {k for k in keyed if k[0] in known}
+    key_columns = [getattr(model, name) for name in key]
     stored: dict[tuple[Any, ...], int] = {}
-    if old_students:
-        flush_marks(ctx, model, (*key, *values))  # the lookup sees every mark written so far
-        known = set(old_students)
-        old = {k for k in keyed if k[0] in known}
-        key_columns = [getattr(model, name) for name in key]
-        for start in range(0, len(old_students), LOOKUP_BATCH):
-            students = old_students[start : start + LOOKUP_BATCH]
-            found = ctx.session.execute(
-                select(model.id, *key_columns).where(model.student_id.in_(students))
-            ).tuples()
-            stored.update({tuple(k): i for i, *k in found if tuple(k) in old})
+    for start in range(0, len(old_students), LOOKUP_BATCH):
+        students = old_students[start : start + LOOKUP_BATCH]
+        found = ctx.session.execute(select(model.id, *key_columns).where(model.student_id.in_(students))).tuples()
+        stored.update({tuple(k): i for i, *k in found if tuple(k) in old})
     if stored:
         inserts = [row for row in rows if row[:width] not in stored]
         updates = {stored[row[:width]]: dict(zip(values, row[width:], strict=True))
