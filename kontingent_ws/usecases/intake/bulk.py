@@ -8,33 +8,67 @@ On SQLite (tests, small installations) the same calls fall back to ``executemany
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg2.extras import execute_values
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from db.copytext import copy_text
-from kontingent_ws.usecases.intake.copy_pipe import drain, pipe_of
+from kontingent_ws.usecases.intake.copy_pipe import pipe_of
 
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+_ID_BLOCKS = "intake_id_blocks"
+ID_BLOCK_MAX = 20_000
+"""Most ids of one table taken from its sequence at once (a large packet's transaction takes blocks
+that double from what its first slice needed up to this: one round trip – which waits for the
+queued writes – every few dozen slices instead of every slice)."""
+
+
+@dataclass
+class _IdBlock:
+    ids: list[int] = field(default_factory=list)
+    """Taken from the sequence, not yet handed out (reversed: handed out from the end)."""
+    taken: int = 0
+
+
+def _forget_id_blocks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ID_BLOCKS, None)  # ids left over are a gap in the sequence, as after a rollback
+
+
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     """``count`` fresh primary keys of ``table`` (its sequence on PostgreSQL, the max id on SQLite).
 
+    On PostgreSQL ids are taken in blocks kept for the rest of the transaction (``ID_BLOCK_MAX``).
     On SQLite the caller's transaction holds the one write lock, so nobody else takes the ids.
     """
     if count == 0:
         return []
     if is_postgres(session):
-        rows = session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-            {"table": table.name, "count": count},
-        )
-        return [int(row[0]) for row in rows]
+        blocks: dict[str, _IdBlock] | None = session.info.get(_ID_BLOCKS)
+        if blocks is None:
+            blocks = session.info[_ID_BLOCKS] = {}
+            if not event.contains(session, "after_transaction_end", _forget_id_blocks):
+                event.listen(session, "after_transaction_end", _forget_id_blocks)
+        block = blocks.setdefault(table.name, _IdBlock())
+        if len(block.ids) < count:
+            wanted = max(count - len(block.ids), min(2 * block.taken, ID_BLOCK_MAX))
+            rows = session.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+                {"table": table.name, "count": wanted},
+            )
+            block.ids[:0] = reversed([int(row[0]) for row in rows])
+            block.taken += wanted
+        handed = block.ids[-count:]
+        del block.ids[-count:]
+        handed.reverse()
+        return handed
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     return list(range(start, start + count))
 
@@ -56,7 +90,8 @@ def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
     """``UPDATE table SET columns`` for every row ``(id, *values)``: one statement on PostgreSQL.
 
     On PostgreSQL the rows travel as one ``VALUES`` list joined to the table (``UPDATE … FROM``),
-    each value cast to its column's type; elsewhere one ``executemany``.
+    each value cast to its column's type, queued on the session's pipe behind the writes before it
+    (nothing reads its result; the next read waits for it); elsewhere one ``executemany``.
     """
     if not rows:
         return
@@ -71,17 +106,11 @@ def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
     casts = ", ".join(f"%s::{table.c[name].type.compile(dialect)}" for name in ("id", *columns))
     assignments = ", ".join(f"{name} = v.{name}" for name in columns)
     names = ", ".join(("id", *columns))
-    drain(session)
-    cursor = session.connection().connection.cursor()
     # names come from the table's metadata, values travel as parameters
     sql = f"UPDATE {table.name} AS t SET {assignments} FROM (VALUES %s) AS v({names}) WHERE t.id = v.id"  # noqa: S608
-    try:
-        execute_values(
-            cursor,
-            sql,
-            [tuple(row) for row in rows],
-            template=f"({casts})",
-            page_size=max(len(rows), 1),
-        )
-    finally:
-        cursor.close()
+    values = [tuple(row) for row in rows]
+
+    def write(cursor: Any) -> None:
+        execute_values(cursor, sql, values, template=f"({casts})", page_size=max(len(values), 1))
+
+    pipe_of(session).submit_write(write, sum(len(str(value)) + 4 for value in values[0]) * len(values), sql)

@@ -1,36 +1,48 @@
-"""COPY in the background: PostgreSQL writes one slice while the intake maps the next.
+"""Writes in the background: PostgreSQL writes one slice while the intake maps the next.
 
 A large packet alternates between Python (parsing, mapping, matching a slice) and the server
-(COPY of the slice, with its foreign-key checks). ``CopyPipe`` runs each COPY on one background
-thread of the same connection and transaction, so the two overlap on a machine with two cores.
-At most one COPY is in flight: the next one, any other statement of the session (a
-``before_cursor_execute`` hook), a raw cursor of ``bulk`` and the commit all wait for it first, so
-every statement still sees every row written before it and an error of the COPY is raised in the
-caller's thread at that point (the transaction is then rolled back as before). The pipe lives for
-one transaction; its end (commit or rollback) waits for the thread and drops it.
+(COPY of the slice with its key checks and triggers, bulk UPDATEs). ``CopyPipe`` runs such writes –
+statements whose result nobody reads – on one background thread of the same connection and
+transaction, in the order submitted, so the two overlap on a machine with two cores: the loader
+queues a slice's writes and goes on mapping. Any other statement of the session (a
+``before_cursor_execute`` hook: a read, which must see every row written before it), a raw cursor
+of ``bulk`` and the commit wait for the queue to empty first, and the first error of a queued
+write is raised in the caller's thread at that point (the transaction is then rolled back as
+before; writes queued after a failed one fail too and are not reported). The pipe lives for one
+transaction; its end (commit or rollback) waits for the thread and drops it.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from psycopg2 import Error as DriverError
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from db.prepared import as_sqlalchemy_error
+
 _KEY = "intake_copy_pipe"
+MAX_QUEUED_BYTES = 32 * 2**20
+"""Data of the writes queued at most; beyond it the loader waits for the oldest. Enough for the
+server to keep working through a section it is slower at (enrolments: keys, report triggers, the
+students' current state) while the loader reads the next (marks), small enough to keep memory flat."""
 
 
 class CopyPipe:
-    """One background COPY at a time on the session's current connection."""
+    """Queued background writes, run one at a time in order on the session's current connection."""
 
     def __init__(self, session: Session):
         self.session = session
         self.connection: Connection = session.connection()
         self.dbapi: Any = self.connection.connection.dbapi_connection
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-copy")
-        self.pending: Future[None] | None = None
+        self.pending: list[tuple[Future[None], int, str]] = []
+        """Queued writes in order, with the size of their data and their statement (for errors)."""
+        self.queued_bytes = 0
         event.listen(self.connection, "before_cursor_execute", self._before_execute)
         event.listen(self.connection, "rollback", self._settle)
 
@@ -38,10 +50,10 @@ class CopyPipe:
         self.drain()
 
     def _settle(self, *_args: Any) -> None:
-        """Before a rollback: the connection must be idle; the COPY's own error no longer matters."""
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.exception()
+        """Before a rollback: the connection must be idle; the writes' own errors no longer matter."""
+        pending, self.pending, self.queued_bytes = self.pending, [], 0
+        for future, _size, _statement in pending:
+            future.exception()
 
     def _copy(self, statement: str, data: str) -> None:
         cursor = self.dbapi.cursor()
@@ -52,16 +64,49 @@ class CopyPipe:
         finally:
             cursor.close()
 
+    def _call(self, write: Callable[[Any], None]) -> None:
+        cursor = self.dbapi.cursor()
+        try:
+            write(cursor)
+        finally:
+            cursor.close()
+
+    def _queue(self, future: Future[None], size: int, statement: str) -> None:
+        self.pending.append((future, size, statement))
+        self.queued_bytes += size
+        while self.queued_bytes > MAX_QUEUED_BYTES and len(self.pending) > 1:
+            oldest, oldest_size, oldest_statement = self.pending.pop(0)
+            self.queued_bytes -= oldest_size
+            error = oldest.exception()
+            if error is not None:
+                self._settle()
+                raise self._as_raised(error, oldest_statement)
+
+    def _as_raised(self, error: BaseException, statement: str) -> BaseException:
+        """A driver error as SQLAlchemy raises it (parameters hidden), whichever thread met it."""
+        if isinstance(error, DriverError):
+            return as_sqlalchemy_error(self.connection, self.dbapi, statement, None, error)
+        return error
+
     def submit(self, statement: str, data: str) -> None:
-        """Start ``COPY … FROM STDIN`` of ``data`` once the previous one has finished."""
-        self.drain()
-        self.pending = self.executor.submit(self._copy, statement, data)
+        """Queue ``COPY … FROM STDIN`` of ``data`` after the writes already queued."""
+        self._queue(self.executor.submit(self._copy, statement, data), len(data), statement)
+
+    def submit_write(self, write: Callable[[Any], None], size: int, statement: str) -> None:
+        """Queue ``write(cursor)`` – the ``statement`` whose result nobody reads, carrying about
+        ``size`` bytes – after the writes already queued."""
+        self._queue(self.executor.submit(self._call, write), size, statement)
 
     def drain(self) -> None:
-        """Wait for the COPY in flight; its error is raised here."""
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
+        """Wait for every queued write; the first error is raised here."""
+        pending, self.pending, self.queued_bytes = self.pending, [], 0
+        first: tuple[BaseException, str] | None = None
+        for future, _size, statement in pending:
+            error = future.exception()
+            if error is not None and first is None:
+                first = (error, statement)
+        if first is not None:
+            raise self._as_raised(*first) from first[0]
 
     def close(self) -> None:
         """Wait for the thread (an error no longer matters: the transaction is over) and let go."""

@@ -1,0 +1,123 @@
+"""Bulk writes of the intake (``bulk``, ``copy_pipe``): new ids, COPY and UPDATE queued in the
+background on PostgreSQL, executed at once on SQLite – the rows written are the same; a read sees
+every write queued before it; a failed write is raised at the next read and rolls the packet back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import CheckConstraint, Column, Engine, Integer, MetaData, String, Table, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from kontingent_ws.usecases.intake import bulk, copy_pipe
+from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
+
+METADATA = MetaData()
+ROWS = Table(
+    "bulk_probe", METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("value", Integer, CheckConstraint("value >= 0", name="value_not_negative"), nullable=False),
+    Column("label", String(20)),
+)
+
+
+@pytest.fixture
+def engine(empty_db_url: str) -> Iterator[Engine]:
+    eng = make_engine(empty_db_url)
+    METADATA.create_all(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+def _postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def test_ids_are_fresh_ascending_and_never_handed_out_twice(engine: Engine) -> None:
+    seen: list[int] = []
+    with Session(engine) as session:
+        for count in (3, 5, 40, 1):
+            ids = allocate_ids(session, ROWS, count)
+            assert len(ids) == count and ids == sorted(ids)
+            copy_rows(session, ROWS, ("id", "value", "label"), [(i, 1, None) for i in ids])
+            seen.extend(ids)
+        session.commit()
+    with Session(engine) as session:  # a new transaction: what the last one kept is not reused
+        later = allocate_ids(session, ROWS, 2)
+        session.rollback()
+    assert len(set(seen)) == len(seen)
+    assert min(later) > max(seen)
+    with Session(engine) as session:
+        assert sorted(session.scalars(select(ROWS.c.id))) == sorted(seen)
+
+
+def test_postgresql_takes_ids_in_growing_blocks(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not _postgres(engine):
+        return  # SQLite numbers rows after the highest id under its one write lock: no sequence
+    fetched: list[int] = []
+    with Session(engine) as session:
+        original = session.execute
+
+        def counting(statement, params=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if params and "count" in params:
+                fetched.append(params["count"])
+            return original(statement, params, *args, **kwargs)
+
+        monkeypatch.setattr(session, "execute", counting)
+        for _ in range(6):
+            allocate_ids(session, ROWS, 10)
+        session.rollback()
+    assert fetched == [10, 20, 60]  # 60 ids in three round trips: what was asked, then twice all taken before
+
+
+def test_a_read_sees_every_write_queued_before_it(engine: Engine) -> None:
+    with Session(engine) as session:
+        ids = allocate_ids(session, ROWS, 500)
+        copy_rows(session, ROWS, ("id", "value", "label"), [(i, n, "new") for n, i in enumerate(ids)])
+        update_rows(session, ROWS, ("value", "label"), [(i, 1000 + n, "updated") for n, i in enumerate(ids[:200])])
+        copy_rows(session, ROWS, ("id", "value", "label"), [(i, 7, "late") for i in allocate_ids(session, ROWS, 3)])
+        rows = session.execute(select(ROWS.c.label, ROWS.c.value).order_by(ROWS.c.id)).all()
+        session.commit()
+    assert [label for label, _ in rows] == ["updated"] * 200 + ["new"] * 300 + ["late"] * 3
+    assert [value for _, value in rows[:200]] == list(range(1000, 1200))
+
+
+def test_a_failed_write_is_raised_at_the_next_read_and_nothing_stays(engine: Engine) -> None:
+    with Session(engine) as session:
+        ids = allocate_ids(session, ROWS, 10)
+        copy_rows(session, ROWS, ("id", "value", "label"), [(i, 1, None) for i in ids])
+        session.commit()
+    with Session(engine) as session, pytest.raises(DBAPIError) as error:
+        update_rows(session, ROWS, ("value",), [(ids[0], 5)])
+        update_rows(session, ROWS, ("value",), [(ids[1], -1)])  # refused by the check constraint
+        copy_rows(session, ROWS, ("id", "value", "label"), [(ids[-1] + 1000, 3, None)])
+        session.execute(select(ROWS.c.id)).all()
+    assert "value_not_negative" in str(error.value)
+    with Session(engine) as session:
+        assert session.execute(text("SELECT count(*), sum(value) FROM bulk_probe")).one() == (10, 10)
+        ids_after = allocate_ids(session, ROWS, 1)  # the session works again after the rollback
+        assert ids_after[0] > max(ids)
+
+
+def test_the_queue_holds_a_bounded_amount_of_data(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not _postgres(engine):
+        return  # SQLite writes at once: nothing is queued
+    monkeypatch.setattr(copy_pipe, "MAX_QUEUED_BYTES", 4000)
+    most = 0
+    with Session(engine) as session:
+        pipe = copy_pipe.pipe_of(session)
+        for batch in range(40):
+            ids = allocate_ids(session, ROWS, 50)
+            copy_rows(session, ROWS, ("id", "value", "label"), [(i, batch, "x" * 10) for i in ids])
+            largest = max(size for _, size, _ in pipe.pending)
+            most = max(most, pipe.queued_bytes - largest)
+        count = session.execute(text("SELECT count(*) FROM bulk_probe")).scalar_one()
+        session.commit()
+    assert most <= 4000
+    assert count == 2000
+    assert bulk.ID_BLOCK_MAX >= 50
