@@ -69,10 +69,10 @@ def test_postgresql_takes_ids_in_growing_blocks(engine: Engine, monkeypatch: pyt
             return original(statement, params, *args, **kwargs)
 
         monkeypatch.setattr(session, "execute", counting)
-        for _ in range(6):
+        for _ in range(8):
             allocate_ids(session, ROWS, 10)
         session.rollback()
-    assert fetched == [10, 20, 60]  # 60 ids in three round trips: what was asked, then twice all taken before
+    assert fetched == [10, 10, 20, 40]  # 80 ids in four round trips: what was asked, then all taken before
 
 
 def test_a_read_sees_every_write_queued_before_it(engine: Engine) -> None:

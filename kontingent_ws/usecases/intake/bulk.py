@@ -25,9 +25,10 @@ def is_postgres(session: Session) -> bool:
 
 _ID_BLOCKS = "intake_id_blocks"
 ID_BLOCK_MAX = 20_000
-"""Most ids of one table taken from its sequence at once (a large packet's transaction takes blocks
-that double from what its first slice needed up to this: one round trip – which waits for the
-queued writes – every few dozen slices instead of every slice)."""
+"""Most ids of one table taken from its sequence at once (a large packet's transaction takes what
+its first slice needs, then as many as it took so far, up to this: one round trip – which waits for
+the queued writes – every few dozen slices instead of every slice, and at most half the ids taken
+left unused at the end, a gap in the sequence as after a rollback)."""
 
 
 @dataclass
@@ -58,7 +59,7 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
                 event.listen(session, "after_transaction_end", _forget_id_blocks)
         block = blocks.setdefault(table.name, _IdBlock())
         if len(block.ids) < count:
-            wanted = max(count - len(block.ids), min(2 * block.taken, ID_BLOCK_MAX))
+            wanted = max(count - len(block.ids), min(block.taken, ID_BLOCK_MAX))
             rows = session.execute(
                 text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
                 {"table": table.name, "count": wanted},
