@@ -20,7 +20,7 @@ from adapters.excel_kinds import FIRST_DATA_ROW, HEADER_ROW, KINDS, META_PREFIX,
 from adapters.excel_marks import MarkRows
 from adapters.excel_queue import QueueRows
 from adapters.excel_students import StudentRows
-from adapters.records import BatchHeader, MappedBatch
+from adapters.records import BatchHeader, MappedBatch, few_collections
 from adapters.rowerrors import RowError, row_error
 from adapters.validation import RowSink
 
@@ -173,14 +173,15 @@ def read_upload(
     ``packet_id`` is ``sha256:<hex>`` of the content, so the same file uploaded twice is the same input.
     """
     kind = kind_named(expected_kind)
-    workbook = open_workbook(content)
-    try:
-        check_mark(workbook, kind)
-        rows = _sheet_rows(workbook, kind.title, max_rows)
-    finally:
-        workbook.close()
-    created = created or datetime.now(UTC)
-    mapper, errors = map_rows(kind, rows, today=created.date())
+    with few_collections():
+        workbook = open_workbook(content)
+        try:
+            check_mark(workbook, kind)
+            rows = _sheet_rows(workbook, kind.title, max_rows)
+        finally:
+            workbook.close()
+        created = created or datetime.now(UTC)
+        mapper, errors = map_rows(kind, rows, today=created.date())
     header = BatchHeader(
         packet_id=f"sha256:{hashlib.sha256(content).hexdigest()}",
         provider=provider,

@@ -1,14 +1,16 @@
 """Records are made by a generated ``__init__`` (``records._direct_init``) that must give exactly what
-the ``__init__`` of ``dataclass`` gives: the same fields, defaults and errors, still frozen."""
+the ``__init__`` of ``dataclass`` gives: the same fields, defaults and errors, still frozen; a load
+lets the garbage collector run rarely and gives the setting back."""
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from typing import Any
 
 import pytest
 
-from adapters.records import DATACLASS_INITS, MarkValue, PersonRecord
+from adapters.records import DATACLASS_INITS, LOAD_GC_THRESHOLD, MarkValue, PersonRecord, few_collections
 
 
 def _values(cls: type, *, required_only: bool) -> dict[str, Any]:
@@ -26,12 +28,14 @@ def test_direct_init_equals_dataclass_init(cls: type, required_only: bool) -> No
     expected = object.__new__(cls)
     DATACLASS_INITS[cls](expected, **values)
     made = cls(**values)
-    assert vars(made) == vars(expected)
-    assert list(vars(made)) == [item.name for item in dataclasses.fields(cls)]
+    names = [item.name for item in dataclasses.fields(cls)]
+    assert [getattr(made, name) for name in names] == [getattr(expected, name) for name in names]
+    assert [getattr(made, name) for name in names] == [values.get(name, getattr(expected, name)) for name in names]
+    assert not hasattr(made, "__dict__")
     assert made == expected
     assert repr(made) == repr(expected)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        made.anything = 1  # type: ignore[attr-defined]
+        setattr(made, names[0], values.get(names[0]))
 
 
 def test_every_dataclass_of_records_is_covered() -> None:
@@ -57,3 +61,17 @@ def test_records_hash_as_before() -> None:
     mark = MarkValue(scale="five_point", value="5", numeric=None)
     assert hash(mark) == hash(("five_point", "5", None))
     assert {mark: 1}[MarkValue(scale="five_point", value="5", numeric=None)] == 1
+
+
+def test_few_collections_raises_the_threshold_and_the_last_one_out_restores_it() -> None:
+    before = gc.get_threshold()
+    with few_collections():
+        assert gc.get_threshold()[0] == max(LOAD_GC_THRESHOLD, before[0])
+        assert gc.get_threshold()[1:] == before[1:]
+        with few_collections():
+            assert gc.get_threshold()[0] == max(LOAD_GC_THRESHOLD, before[0])
+        assert gc.get_threshold()[0] == max(LOAD_GC_THRESHOLD, before[0])  # the outer load is still on
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), few_collections():
+        raise RuntimeError
+    assert gc.get_threshold() == before

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from adapters.records import MappedChunk
+from adapters.records import MappedChunk, few_collections
 from kontingent_ws.usecases.intake.apply_catalog import apply_class_groups, apply_study_periods, apply_subjects
 from kontingent_ws.usecases.intake.apply_enrolments import apply_enrolments
 from kontingent_ws.usecases.intake.apply_marks import (
@@ -40,39 +37,6 @@ WRITERS: dict[str, Writer] = {
 """Section name → its writer (the organization's requisites only for the organization the header
 names); sections without a writer are refused row by row."""
 HEADER_SECTIONS = frozenset({"Packet", "Organization"})
-
-LOAD_GC_THRESHOLD = 50_000
-"""Net allocations of container objects between two runs of the cyclic garbage collector during a
-load (Python's default is 700)."""
-_gc_lock = threading.Lock()
-_gc_loads = 0
-_gc_saved: tuple[int, int, int] = gc.get_threshold()
-
-
-@contextmanager
-def few_collections() -> Iterator[None]:
-    """Let the cyclic garbage collector run rarely while a load maps and writes its rows.
-
-    A load allocates millions of short-lived tuples, records and dictionaries. With the default
-    threshold the collector ran thousands of times during a packet of 20,000 students, and each
-    run of its oldest generation walked every live object of the process: a fifth of the load's
-    CPU. The rows are freed by reference counting as before; only cycles wait a little longer.
-    The threshold is process-wide: the first load in raises it, the last one out restores it.
-    """
-    global _gc_loads, _gc_saved
-    with _gc_lock:
-        if _gc_loads == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(max(LOAD_GC_THRESHOLD, _gc_saved[0]), *_gc_saved[1:])
-        _gc_loads += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_loads -= 1
-            if _gc_loads == 0:
-                gc.set_threshold(*_gc_saved)
-
 
 AfterChunk = Callable[[int], None]
 """Called with the number of slices written so far (progress, tests' pause point)."""
