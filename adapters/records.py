@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.rowerrors import RowError, has_errors
 
@@ -399,10 +399,13 @@ def few_collections() -> Iterator[None]:
 
 
 DATACLASS_INITS: dict[type, Any] = {}
-"""Each record class → the ``__init__`` ``dataclass`` made for it (kept for the tests of ``_direct_init``)."""
+"""Each record class → the ``__init__`` ``dataclass`` made for it (kept for the tests of ``direct_init``)."""
 
 
-def _direct_init(cls: type) -> None:
+T = TypeVar("T", bound=type)
+
+
+def direct_init(cls: T) -> T:
     """Give the frozen dataclass ``cls`` (with slots) an ``__init__`` that sets each slot directly.
 
     The ``__init__`` a frozen dataclass gets calls ``object.__setattr__`` once a field, most of the
@@ -432,6 +435,7 @@ def _direct_init(cls: type) -> None:
     init.__module__ = cls.__module__
     DATACLASS_INITS[cls] = vars(cls)["__init__"]
     type.__setattr__(cls, "__init__", init)
+    return cls
 
 
 for _record in (
@@ -440,4 +444,4 @@ for _record in (
     DiaryMarkRecord, PeriodMarkRecord, ExamResultRecord, PreferredOrganizationRecord, QueueApplicationRecord,
     BatchHeader, MappedBatch, MappedChunk,
 ):
-    _direct_init(_record)
+    direct_init(_record)

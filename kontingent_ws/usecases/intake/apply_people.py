@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Table, select, tuple_
 
-from adapters.records import PersonRecord, StudentRecord
+from adapters.records import PersonRecord, StudentRecord, direct_init
 from db.models import IdentityDocument, LegalRepresentative, Person, Student
 from db.names import normalize_name
 from kontingent_ws.usecases.changefeed import record_change
@@ -51,7 +51,8 @@ def _table(model: Any) -> Table:
     return table
 
 
-@dataclass(frozen=True, kw_only=True)
+@direct_init
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PersonItem:
     """A person record and the row it came from (a student's own row for a representative)."""
 
@@ -108,16 +109,19 @@ def _refuse_match(
     (ctx.warn if item.optional else ctx.refuse)(error)
 
 
-def _identity(person: PersonRecord) -> tuple[object, ...] | None:
+def _identity(person: PersonRecord, key: NameKey | None) -> tuple[object, ...] | None:
+    """Who a new person is within a slice (two items of one human become one person); ``key`` is
+    ``NameKey.of(person)``."""
     if person.snils:
         return ("snils", person.snils)
-    key = NameKey.of(person)
     return None if key is None else ("name", key, person.sex)
 
 
 def upsert_people(ctx: ApplyContext, items: Sequence[PersonItem]) -> list[int | None]:
     """The person id of every item: matched and merged, or created; ``None`` when refused."""
-    matches = match_people(ctx.session, [item.person for item in items])
+    people = [item.person for item in items]
+    keys = [NameKey.of(person) for person in people]
+    matches = match_people(ctx.session, people, keys)
     result: list[int | None] = [None] * len(items)
     new: dict[tuple[object, ...], list[int]] = {}
     existing: list[tuple[int, int]] = []
@@ -134,28 +138,29 @@ def upsert_people(ctx: ApplyContext, items: Sequence[PersonItem]) -> list[int | 
                              value=f"{item.person.last_name} {item.person.first_name}")
             )
         else:
-            identity = _identity(item.person)
+            identity = _identity(item.person, keys[index])
             assert identity is not None  # birth date known
             new.setdefault(identity, []).append(index)
-    _create(ctx, items, new, result)
+    _create(ctx, items, keys, new, result)
     _merge(ctx, items, existing)
     return result
 
 
-def _create(ctx: ApplyContext, items: Sequence[PersonItem], new: dict[tuple[object, ...], list[int]],
-            result: list[int | None]) -> None:
+def _create(ctx: ApplyContext, items: Sequence[PersonItem], keys: Sequence[NameKey | None],
+            new: dict[tuple[object, ...], list[int]], result: list[int | None]) -> None:
     ids = allocate_ids(ctx.session, _table(Person), len(new))
     rows: list[tuple[Any, ...]] = []
     documents: list[tuple[Any, ...]] = []
     written: list[tuple[int, dict[str, Any]]] = []
     for person_id, indexes in zip(ids, new.values(), strict=True):
         person = items[indexes[0]].person
+        key = keys[indexes[0]]  # the normalized names, as NameKey.of gives them
+        assert key is not None  # birth date known
         values = person_fields(person)
-        rows.append((
-            person_id, *({**CREATE_DEFAULTS, **values}.get(name) for name in PERSON_FIELDS),
-            normalize_name(person.last_name), normalize_name(person.first_name),
-            normalize_name(person.middle_name) or None,
-        ))
+        created = {**CREATE_DEFAULTS, **values}
+        rows.append(
+            (person_id, *(created.get(name) for name in PERSON_FIELDS), key.last, key.first, key.middle or None)
+        )
         documents.extend(
             (person_id, d.type, d.series, d.number, d.issue_date, d.issuer, position == 0)
             for position, d in enumerate(person.documents)

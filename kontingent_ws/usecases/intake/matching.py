@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from adapters.records import PersonRecord
+from adapters.records import PersonRecord, direct_init
 from db.hierarchy import subtree_ids
 from db.models import Person, Student
 from db.names import normalize_name
@@ -31,7 +31,8 @@ LOOKUP_BATCH = 500
 """Keys per ``IN`` list (SQLite allows at most 32766 parameters per statement)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@direct_init
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NameKey:
     """What identifies a person without СНИЛС."""
 
@@ -52,7 +53,8 @@ class NameKey:
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@direct_init
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Known:
     """A registered person as matching sees it."""
 
@@ -62,7 +64,8 @@ class Known:
     key: NameKey
 
 
-@dataclass(frozen=True, kw_only=True)
+@direct_init
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Match:
     """The outcome for one record: a person, nobody (a new person), or a refusal."""
 
@@ -74,6 +77,10 @@ class Match:
     """Ids of the persons that made the record ambiguous or conflicting."""
     known_snils: str | None = None
     """The registered СНИЛС that conflicts with the record's."""
+
+
+NEW_PERSON = Match()
+"""The match of a record that is nobody registered yet (one value: a ``Match`` never changes)."""
 
 
 _MIDDLE = func.coalesce(Person.middle_name_norm, "")
@@ -113,12 +120,15 @@ def _chunks(values: Sequence[object], size: int = LOOKUP_BATCH) -> Iterable[Sequ
 
 
 def load_candidates(
-    session: Session, people: Sequence[PersonRecord]
+    session: Session, people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None] | None = None
 ) -> tuple[dict[str, Known], dict[NameKey, list[Known]]]:
-    """Registered persons sharing a СНИЛС or a name key with any of ``people`` (two queries per batch)."""
+    """Registered persons sharing a СНИЛС or a name key with any of ``people`` (two queries per batch);
+    ``name_keys``: ``NameKey.of`` each of ``people``, when the caller has them already."""
     snils = sorted({p.snils for p in people if p.snils})
+    if name_keys is None:
+        name_keys = [NameKey.of(p) for p in people]
     keys = sorted(
-        {(k.last, k.first, k.middle, k.birth_date) for p in people if (k := NameKey.of(p)) is not None},
+        {(k.last, k.first, k.middle, k.birth_date) for k in name_keys if k is not None},
         key=lambda t: (t[0], t[1], t[2], t[3].isoformat()),
     )
     by_snils: dict[str, Known] = {}
@@ -151,7 +161,11 @@ def match_person(person: PersonRecord, by_snils: dict[str, Known], by_name: dict
     """Apply the matching rules to one record given the candidates of its batch."""
     if person.snils and person.snils in by_snils:
         return Match(person_id=by_snils[person.snils].id)
-    key = NameKey.of(person)
+    return _match_by_name(person, NameKey.of(person), by_name)
+
+
+def _match_by_name(person: PersonRecord, key: NameKey | None, by_name: dict[NameKey, list[Known]]) -> Match:
+    """``match_person`` for a record not found by СНИЛС, its name key given."""
     candidates = by_name.get(key, []) if key is not None else []
     if person.sex is not None:
         candidates = [c for c in candidates if c.sex == person.sex]
@@ -168,13 +182,25 @@ def match_person(person: PersonRecord, by_snils: dict[str, Known], by_name: dict
         return Match(error=AMBIGUOUS, candidates=tuple(c.id for c in candidates))
     if candidates:
         return Match(person_id=candidates[0].id)
-    return Match()
+    return NEW_PERSON
 
 
-def match_people(session: Session, people: Sequence[PersonRecord]) -> list[Match]:
-    """The match of every record, in order (new persons are not created here)."""
-    by_snils, by_name = load_candidates(session, people)
-    return [match_person(person, by_snils, by_name) for person in people]
+def match_people(
+    session: Session, people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None] | None = None
+) -> list[Match]:
+    """The match of every record, in order (new persons are not created here); ``name_keys`` as
+    ``load_candidates`` takes them."""
+    if name_keys is None:
+        name_keys = [NameKey.of(p) for p in people]
+    by_snils, by_name = load_candidates(session, people, name_keys)
+    matches = []
+    for person, key in zip(people, name_keys, strict=True):
+        snils = person.snils
+        if snils and snils in by_snils:
+            matches.append(Match(person_id=by_snils[snils].id))
+        else:
+            matches.append(_match_by_name(person, key, by_name))
+    return matches
 
 
 @dataclass(frozen=True, kw_only=True)
