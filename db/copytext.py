@@ -65,7 +65,13 @@ def _copy_column(values: tuple[Any, ...]) -> Iterable[str] | None:
             return None
         if kind is type(None):
             return [NULL] * len(values)
-        if kind is dt.date or kind is dt.datetime:
+        if kind is dt.date:  # a few distinct dates (entry dates, birth dates): each formatted once
+            texts = {value: value.isoformat() for value in set(values)}
+            return map(texts.__getitem__, values)
+        if kind is dt.datetime:
+            if len(set(map(id, values))) == 1:  # one moment (a load's time): formatted once
+                return [values[0].isoformat()] * len(values)
+            # equal moments in other time zones read differently: never shared by value
             return map(kind.isoformat, values)
     return [NULL if value is None else _copy_value(value) for value in values]
 

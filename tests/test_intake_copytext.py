@@ -49,3 +49,15 @@ def test_rows_as_lists_and_text_like_a_format() -> None:
     assert copy_text(rows) == "".join(copy_line(row) for row in rows) == "1\t50%\t4.5\n2\t%s\t3\n"
     with_null = [[1, None], [2, "x"]]
     assert copy_text(with_null) == "".join(copy_line(row) for row in with_null) == "1\t\\N\n2\tx\n"
+
+
+def test_repeated_dates_and_moments_read_as_each_value() -> None:
+    """Dates and one repeated moment are formatted once; equal moments in other time zones keep their own text."""
+    moment = dt.datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
+    elsewhere = moment.astimezone(dt.timezone(dt.timedelta(hours=3)))
+    assert moment == elsewhere and moment.isoformat() != elsewhere.isoformat()
+    rows = [(moment, dt.date(2024, 9, 1)), (moment, dt.date(2024, 9, 1)), (moment, dt.date(2025, 1, 9))]
+    assert copy_text(rows) == "".join(copy_line(row) for row in rows)
+    zones = [(moment,), (elsewhere,), (moment,)]
+    assert copy_text(zones) == "".join(copy_line(row) for row in zones)
+    assert copy_text(zones).splitlines()[1] == "2025-06-01T13:00:00+03:00"
