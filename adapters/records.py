@@ -364,7 +364,7 @@ class MappedChunk:
     """Row errors of this slice, in input order."""
 
 
-LOAD_GC_THRESHOLD = 50_000
+LOAD_GC_THRESHOLD = 100_000
 """Net allocations of container objects between two runs of the cyclic garbage collector during a
 load (Python's default is 700)."""
 _gc_lock = threading.Lock()
