@@ -38,6 +38,8 @@ CASES: list[tuple[str, list[tuple[str, str | None]], bool]] = [
     ("annual-kind", [*list(PLAIN.items())[:2], ("Kind", "annual"), *list(PLAIN.items())[3:]], False),
     ("repeated-element", [*list(PLAIN.items())[:5], ("StudentRef", "s1")], False),
     ("missing-value", list(PLAIN.items())[:5], False),
+    ("refs-swapped", [("SubjectRef", "sub"), ("StudentRef", "s1"), *list(PLAIN.items())[2:]], False),
+    ("year-after-scale", [*list(PLAIN.items())[:3], *list(PLAIN.items())[4:], list(PLAIN.items())[3]], False),
 ]
 
 
