@@ -61,7 +61,7 @@ class Fields:
             return []
         return [
             Fields(element, self.sink, f"{self.prefix}{container}/{local}[{index}]/")
-            for index, element in enumerate(holder.findall(qname(local)), start=1)
+            for index, element in enumerate(holder.iterchildren(qname(local)), start=1)
         ]
 
     def attribute(self, local: str, *, required: bool = False) -> str | None:
