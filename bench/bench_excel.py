@@ -135,7 +135,7 @@ def read_floor(content: bytes) -> float:
 
 def end_to_end(base_url: str, content: bytes, rows: int, *, representatives: str) -> None:
     """Upload → rows applied on a fresh PostgreSQL database (dropped afterwards)."""
-    from bench_intake import raw_copy, scratch_database, server_cpu, setup
+    from bench_intake import backends_cpu, raw_copy, scratch_database, server_cpu_since, setup
 
     from db.engine import make_engine, make_session_factory
     from kontingent_ws.settings import Settings
@@ -155,17 +155,17 @@ def end_to_end(base_url: str, content: bytes, rows: int, *, representatives: str
             stored = store_packet(session, settings, data=content, sender=Sender(system_id=None, user_id=None),
                                   file_name="upload.xlsx", format=EXCEL, kind="students")
             session.commit()
-            server_started = server_cpu(session)
+            server_started = backends_cpu(session)
             outcome = process_packet(session, settings, stored.packet_id, job_id=stored.job_id)
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            server = server_cpu(session) - server_started
+            server = server_cpu_since(session, server_started)
         engine.dispose()
         copy_seconds = raw_copy(url, UPLOAD_TABLES)
     read_seconds = read_floor(content)
     counts = outcome.counts
     print(f"upload → applied: {outcome.status}, {counts.applied} rows applied, {counts.rejected} rejected, "
           f"{counts.warned} warned in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s "
-          f"(CPU: this process {cpu:.1f} s, its PostgreSQL backend {server:.1f} s = "
+          f"(CPU: this process {cpu:.1f} s, its PostgreSQL backends {server:.1f} s = "
           f"{rows / (cpu + server):,.0f} rows per CPU-second, both at once {(cpu + server) / elapsed:.2f} cores); "
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     floor, cores = read_seconds + copy_seconds, os.cpu_count() or 1

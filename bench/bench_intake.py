@@ -150,14 +150,25 @@ def setup(url: str, directory: Path, inn: str = make_inn_org(770_000_001)) -> tu
     return system_id, inn, key, cert
 
 
-def server_cpu(session: Session) -> float:
-    """CPU seconds used so far by the PostgreSQL backend of ``session`` (the server runs on this host)."""
-    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def backends_cpu(session: Session) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend of the session's database (the server runs
+    on this host): the load's own connection and the one it takes ids on."""
+    pids = session.execute(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")
+    ).scalars()
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def server_cpu_since(session: Session, before: dict[int, float]) -> float:
+    """CPU seconds the database's backends used since ``before`` (a backend opened since counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in backends_cpu(session).items())
 
 
 PACKET_TABLES = ("person", "student", "legal_representative", "enrolment", "period_mark", "field_provenance",
@@ -235,11 +246,11 @@ def main() -> int:
                                   format=XML_PACKET)
             session.commit()
             received = time.perf_counter() - started
-            server_started = server_cpu(session)
+            server_started = backends_cpu(session)
             started, cpu_started = time.perf_counter(), time.process_time()
             outcome = process_packet(session, settings, stored.packet_id, job_id=stored.job_id)
             loaded, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            server = server_cpu(session) - server_started
+            server = server_cpu_since(session, server_started)
         engine.dispose()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if outcome.status != "done":
@@ -252,7 +263,7 @@ def main() -> int:
         print(f"applied: {outcome.counts.applied} rows in {loaded:.1f} s = {rate:,.0f} students/s "
               f"({outcome.counts.applied / loaded:,.0f} rows/s)")
         print(f"CPU of the load: this process {cpu:.1f} s ({cpu / args.students * 1e3:.3f} ms a student), "
-              f"its PostgreSQL backend {server:.1f} s ({server / args.students * 1e3:.3f} ms a student) "
+              f"its PostgreSQL backends {server:.1f} s ({server / args.students * 1e3:.3f} ms a student) "
               f"= {args.students / (cpu + server):,.0f} students per CPU-second; both at once "
               f"{(cpu + server) / loaded:.2f} of {os.cpu_count()} cores; load average {load_before:.1f} before, "
               f"{os.getloadavg()[0]:.1f} after")

@@ -4,10 +4,11 @@ every write queued before it; a failed write is raised at the next read and roll
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import CheckConstraint, Column, Engine, Integer, MetaData, String, Table, select, text
+from sqlalchemy import CheckConstraint, Column, Engine, Integer, MetaData, String, Table, event, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -56,22 +57,30 @@ def test_ids_are_fresh_ascending_and_never_handed_out_twice(engine: Engine) -> N
         assert sorted(session.scalars(select(ROWS.c.id))) == sorted(seen)
 
 
-def test_postgresql_takes_ids_in_growing_blocks(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgresql_takes_ids_in_growing_blocks_without_waiting_for_queued_writes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not _postgres(engine):
         return  # SQLite numbers rows after the highest id under its one write lock: no sequence
     fetched: list[int] = []
-    with Session(engine) as session:
-        original = session.execute
 
-        def counting(statement, params=None, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if params and "count" in params:
-                fetched.append(params["count"])
-            return original(statement, params, *args, **kwargs)
+    def counting(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if "nextval" in statement:
+            fetched.append(parameters["count"])
 
-        monkeypatch.setattr(session, "execute", counting)
-        for _ in range(8):
-            allocate_ids(session, ROWS, 10)
-        session.rollback()
+    event.listen(engine, "before_cursor_execute", counting)
+    try:
+        with Session(engine) as session:
+            pipe = copy_pipe.pipe_of(session)
+            release = threading.Event()
+            pipe.submit_write(lambda _cursor: release.wait(30), 0, "a write still running")
+            for _ in range(8):  # the queued write does not finish before the ids are handed out
+                allocate_ids(session, ROWS, 10)
+            assert pipe.pending and not pipe.pending[0][0].done()
+            release.set()
+            session.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", counting)
     assert fetched == [10, 10, 20, 40]  # 80 ids in four round trips: what was asked, then all taken before
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg2.extras import execute_values
-from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from db.copytext import copy_text
@@ -26,9 +26,9 @@ def is_postgres(session: Session) -> bool:
 _ID_BLOCKS = "intake_id_blocks"
 ID_BLOCK_MAX = 20_000
 """Most ids of one table taken from its sequence at once (a large packet's transaction takes what
-its first slice needs, then as many as it took so far, up to this: one round trip – which waits for
-the queued writes – every few dozen slices instead of every slice, and at most half the ids taken
-left unused at the end, a gap in the sequence as after a rollback)."""
+its first slice needs, then as many as it took so far, up to this: one round trip every few dozen
+slices instead of every slice, and at most half the ids taken left unused at the end, a gap in the
+sequence as after a rollback)."""
 
 
 @dataclass
@@ -43,10 +43,24 @@ def _forget_id_blocks(session: Session, transaction: SessionTransaction) -> None
         session.info.pop(_ID_BLOCKS, None)  # ids left over are a gap in the sequence, as after a rollback
 
 
+def _next_values(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` values of ``table``'s sequence, taken on another connection of the same engine."""
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        rows = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count},
+        )
+        return [int(row[0]) for row in rows]
+
+
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     """``count`` fresh primary keys of ``table`` (its sequence on PostgreSQL, the max id on SQLite).
 
-    On PostgreSQL ids are taken in blocks kept for the rest of the transaction (``ID_BLOCK_MAX``).
+    On PostgreSQL ids are taken in blocks kept for the rest of the transaction (``ID_BLOCK_MAX``),
+    on a connection of their own: a sequence is outside transactions, and a statement on the
+    session's connection would first wait for every write queued on it (``copy_pipe``).
     On SQLite the caller's transaction holds the one write lock, so nobody else takes the ids.
     """
     if count == 0:
@@ -60,11 +74,7 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         block = blocks.setdefault(table.name, _IdBlock())
         if len(block.ids) < count:
             wanted = max(count - len(block.ids), min(block.taken, ID_BLOCK_MAX))
-            rows = session.execute(
-                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
-                {"table": table.name, "count": wanted},
-            )
-            block.ids[:0] = reversed([int(row[0]) for row in rows])
+            block.ids[:0] = reversed(_next_values(session, table, wanted))
             block.taken += wanted
         handed = block.ids[-count:]
         del block.ids[-count:]
