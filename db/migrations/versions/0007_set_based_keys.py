@@ -102,15 +102,15 @@ def _named(key: Key, operation: str) -> str:
 
 
 def _child_check(key: Key, operation: str) -> str:
-    """Lock the distinct rows named (id order); if fewer were found than are named, raise for a
+    """Lock the distinct rows named (id order, each probed by its key: the planner may think the
+    referred table tiny while a load fills it); if fewer were found than are named, raise for a
     value that names none."""
     values = _named(key, operation)
     return f"""
     SELECT count(*) INTO named FROM ({values}) AS v;
     IF named > 0 THEN
-        SELECT count(*) INTO found FROM (
-            SELECT p.id FROM {key.referred} p WHERE p.id IN ({values}) ORDER BY p.id FOR KEY SHARE OF p
-        ) AS l;
+        SELECT count(*) INTO found FROM (SELECT v.id FROM ({values}) AS v ORDER BY v.id) AS v
+         CROSS JOIN LATERAL (SELECT p.id FROM {key.referred} p WHERE p.id = v.id OFFSET 0 FOR KEY SHARE OF p) AS l;
         IF found < named THEN
             SELECT v.id::text INTO missing FROM ({values}) AS v
              WHERE NOT EXISTS (SELECT 1 FROM {key.referred} p WHERE p.id = v.id) LIMIT 1;
