@@ -62,7 +62,7 @@ _PENDING = "kontingent.pending_changes"
 _APPEND_COLUMNS = ("entity", "entity_id", "operation", "merged_into_id", "org_unit_id", "changed_at")
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PendingChange:
     """A change remembered in a session, appended to ``change_log`` when the session commits."""
 
@@ -97,9 +97,9 @@ def record_change(
         raise ValueError("merged_into_id is given exactly for merges")
     if operation == MERGE and entity != STUDENT:
         raise ValueError("only persons (entity 'student') are merged")
-    session.connection()  # begin the transaction now, so that its rollback forgets the change
     pending: dict[PendingChange, None] | None = session.info.get(_PENDING)
-    if pending is None:
+    if pending is None:  # the first change of the transaction (the end of a transaction forgets them)
+        session.connection()  # begin the transaction now, so that its rollback forgets the change
         pending = session.info[_PENDING] = {}
         if not event.contains(session, "before_commit", _append_pending):
             event.listen(session, "before_commit", _append_pending)

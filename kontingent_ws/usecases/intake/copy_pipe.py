@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from db.prepared import as_sqlalchemy_error
 
 _KEY = "intake_copy_pipe"
-MAX_QUEUED_BYTES = 32 * 2**20
+MAX_QUEUED_BYTES = 8 * 2**20
 """Data of the writes queued at most; beyond it the loader waits for the oldest. Enough for the
 server to keep working through a section it is slower at (enrolments: keys, report triggers, the
 students' current state) while the loader reads the next (marks), small enough to keep memory flat."""
