@@ -5,8 +5,8 @@ A large packet alternates between Python (parsing, mapping, matching a slice) an
 statements whose result nobody reads – on one background thread of the same connection and
 transaction, in the order submitted, so the two overlap on a machine with two cores: the loader
 queues a slice's writes and goes on mapping. Any other statement of the session (a
-``before_cursor_execute`` hook: a read, which must see every row written before it), a raw cursor
-of ``bulk`` and the commit wait for the queue to empty first, and the first error of a queued
+``before_cursor_execute`` hook: a read, which must see every row written before it) and the commit
+wait for the queue to empty first, and the first error of a queued
 write is raised in the caller's thread at that point (the transaction is then rolled back as
 before; writes queued after a failed one fail too and are not reported). The pipe lives for one
 transaction; its end (commit or rollback) waits for the thread and drops it.
@@ -80,7 +80,7 @@ class CopyPipe:
             error = oldest.exception()
             if error is not None:
                 self._settle()
-                raise self._as_raised(error, oldest_statement)
+                raise self._as_raised(error, oldest_statement) from error
 
     def _as_raised(self, error: BaseException, statement: str) -> BaseException:
         """A driver error as SQLAlchemy raises it (parameters hidden), whichever thread met it."""
