@@ -34,7 +34,7 @@ sequence as after a rollback)."""
 @dataclass
 class _IdBlock:
     ids: list[int] = field(default_factory=list)
-    """Taken from the sequence, not yet handed out (reversed: handed out from the end)."""
+    """Taken from the sequence, not yet handed out, in the order taken."""
     taken: int = 0
 
 
@@ -74,11 +74,10 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         block = blocks.setdefault(table.name, _IdBlock())
         if len(block.ids) < count:
             wanted = max(count - len(block.ids), min(block.taken, ID_BLOCK_MAX))
-            block.ids[:0] = reversed(_next_values(session, table, wanted))
+            block.ids.extend(_next_values(session, table, wanted))
             block.taken += wanted
-        handed = block.ids[-count:]
-        del block.ids[-count:]
-        handed.reverse()
+        handed = block.ids[:count]
+        del block.ids[:count]
         return handed
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     return list(range(start, start + count))
