@@ -9,6 +9,7 @@ at them by ref like the marks of an XML packet.
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 
 from adapters import identifiers, validation
 from adapters.excel_cells import RowCells, SameOrganization
@@ -39,21 +40,33 @@ class MarkRows:
         self.subjects: dict[str, SubjectRecord] = {}
         self.periods: dict[str, StudyPeriodRecord] = {}
         self.marks: list[PeriodMarkRecord] = []
+        self.taken = (0, 0, 0)
+        """How many students, subjects and periods earlier batches handed out."""
 
     @property
     def org_inn(self) -> str | None:
         return self.organization.inn
 
+    @property
+    def org_settled(self) -> bool:
+        """Whether the file's organization is known (the first valid ИНН sets it)."""
+        return self.organization.inn is not None
+
     def batch(self, header: BatchHeader, errors: tuple[RowError, ...]) -> MappedBatch:
-        """The accepted records with every row error."""
-        return MappedBatch(
+        """The records accepted since the previous batch (a student, subject or period once, with the
+        first of its rows) with ``errors``."""
+        students, subjects, periods = self.taken
+        batch = MappedBatch(
             header=header,
-            subjects=tuple(self.subjects.values()),
-            study_periods=tuple(self.periods.values()),
-            students=tuple(self.students.values()),
+            subjects=tuple(islice(self.subjects.values(), subjects, None)),
+            study_periods=tuple(islice(self.periods.values(), periods, None)),
+            students=tuple(islice(self.students.values(), students, None)),
             period_marks=tuple(self.marks),
             errors=errors,
         )
+        self.taken = (len(self.students), len(self.subjects), len(self.periods))
+        self.marks = []
+        return batch
 
     def _student(self, cells: RowCells, row: int) -> tuple[str, StudentRecord] | None:
         snils = cells.identifier("snils", identifiers.normalize_snils)

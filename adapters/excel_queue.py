@@ -37,9 +37,14 @@ class QueueRows:
         """The queue belongs to a municipality, not to one organization."""
         return None
 
+    org_settled = True
+    """The header names no organization: nothing to wait for."""
+
     def batch(self, header: BatchHeader, errors: tuple[RowError, ...]) -> MappedBatch:
-        """The accepted records with every row error."""
-        return MappedBatch(header=header, queue_applications=tuple(self.applications), errors=errors)
+        """The records accepted since the previous batch with ``errors``."""
+        batch = MappedBatch(header=header, queue_applications=tuple(self.applications), errors=errors)
+        self.applications = []
+        return batch
 
     def _child(self, cells: RowCells) -> PersonRecord | None:
         last_name = cells.text("child_last_name", required=True)

@@ -3,17 +3,20 @@
 ``read_upload(content, expected_kind)`` refuses a file that is not xlsx, is not one of our
 templates, or is a template of another kind or version with ``TemplateError``; every bad row
 becomes row errors (row = the spreadsheet row number, field = the column header) and never raises.
+``stream_upload`` does the same a slice of rows at a time, so a load writes the first rows while
+the rest of the sheet is still to be mapped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from itertools import islice
 from typing import Any, Protocol
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from adapters.excel_cells import RowCells, cell_text
 from adapters.excel_kinds import FIRST_DATA_ROW, HEADER_ROW, KINDS, META_PREFIX, META_SHEET, TemplateKind
@@ -28,6 +31,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 DEFAULT_PROVIDER = "EXCEL"
 """Mnemonic of the data provider an upload is attributed to unless the caller says otherwise."""
 DEFAULT_MAX_ROWS = 300_000
+SLICE_ROWS = 1000
+"""Spreadsheet rows mapped per slice by ``stream_upload``."""
 
 
 class TemplateError(ValueError):
@@ -49,6 +54,9 @@ class RowMapper(Protocol):
 
     @property
     def org_inn(self) -> str | None: ...
+
+    @property
+    def org_settled(self) -> bool: ...
 
     def add(self, cells: RowCells, row: int) -> None: ...
 
@@ -81,16 +89,37 @@ def open_workbook(content: bytes) -> CalamineWorkbook:
         raise TemplateError("NOT_XLSX", "Файл не является книгой Excel в формате xlsx или повреждён") from exc
 
 
-def _sheet_rows(workbook: CalamineWorkbook, name: str, max_rows: int) -> list[list[Any]]:
+def _unreadable(name: str) -> TemplateError:
+    return TemplateError("NOT_XLSX", f"Лист «{name}» не читается: файл повреждён")
+
+
+def _sheet(workbook: CalamineWorkbook, name: str, max_rows: int) -> CalamineSheet:
     try:
         sheet = workbook.get_sheet_by_name(name)
-        if sheet.height > max_rows:
-            raise TemplateError("TOO_MANY_ROWS", f"В файле больше {max_rows} строк: разделите его на части")
-        return sheet.to_python(skip_empty_area=False)
-    except TemplateError:
-        raise
     except Exception as exc:
-        raise TemplateError("NOT_XLSX", f"Лист «{name}» не читается: файл повреждён") from exc
+        raise _unreadable(name) from exc
+    if sheet.height > max_rows:
+        raise TemplateError("TOO_MANY_ROWS", f"В файле больше {max_rows} строк: разделите его на части")
+    return sheet
+
+
+def _sheet_rows(workbook: CalamineWorkbook, name: str, max_rows: int) -> list[list[Any]]:
+    sheet = _sheet(workbook, name, max_rows)
+    try:
+        return sheet.to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise _unreadable(name) from exc
+
+
+def _iter_rows(sheet: CalamineSheet) -> Iterator[list[Any]]:
+    """The sheet's rows from A1, converted to Python one at a time (``TemplateError`` if one cannot be)."""
+    try:
+        if sheet.start not in (None, (0, 0)):  # rows or columns before the first filled cell: keep them
+            yield from sheet.to_python(skip_empty_area=False)
+            return
+        yield from sheet.iter_rows()
+    except Exception as exc:
+        raise _unreadable(sheet.name) from exc
 
 
 def check_mark(workbook: CalamineWorkbook, kind: TemplateKind) -> None:
@@ -135,28 +164,72 @@ def _missing_columns(kind: TemplateKind, positions: dict[str, int]) -> list[RowE
     ]
 
 
+class SheetMapper:
+    """The data rows of a template sheet mapped by the kind's mapper, as many rows at a time as asked (pure)."""
+
+    def __init__(self, kind: TemplateKind, rows: Iterable[Sequence[Any]], *, today: date):
+        self.kind = kind
+        self.rows = iter(rows)
+        keys = next(self.rows, None)
+        self.positions = column_positions(keys) if keys is not None else {}
+        self.mapper: RowMapper = MAPPERS[kind.name](today=today)
+        self.columns = {column.key: column for column in kind.columns}
+        self.width = max(self.positions.values(), default=0) + 1
+        self.index = 1
+        """Rows read so far (the keys row included)."""
+        self.done = False
+        self.errors: list[RowError] = _missing_columns(kind, self.positions)
+        """Errors not yet handed out by ``take``."""
+        if self.errors:  # no row can be read without its columns
+            self.done = True
+
+    def read(self, count: int | None = None) -> None:
+        """Map the next ``count`` spreadsheet rows (every row left: ``None``)."""
+        section, positions, columns, width, mapper = (
+            self.kind.section, self.positions, self.columns, self.width, self.mapper
+        )
+        errors = self.errors
+        consumed = 0
+        for values in self.rows if count is None else islice(self.rows, count):
+            consumed += 1
+            self.index += 1
+            if self.index < FIRST_DATA_ROW:
+                continue
+            if not any(value.strip() if value.__class__ is str else value != "" for value in values):
+                continue
+            if len(values) < width:
+                values = [*values, *([""] * (width - len(values)))]
+            row = self.index
+            sink = RowSink(section=section, row=row, ref=str(row))
+            mapper.add(RowCells(values, positions, columns, sink), row)
+            errors.extend(sink.errors)
+        if count is None or consumed < count:
+            self.done = True
+
+    def take(self, header: BatchHeader) -> MappedBatch:
+        """The records and errors mapped since the previous ``take``."""
+        errors, self.errors = self.errors, []
+        return self.mapper.batch(header, tuple(errors))
+
+
 def map_rows(
     kind: TemplateKind, rows: Sequence[Sequence[Any]], *, today: date
 ) -> tuple[RowMapper, list[RowError]]:
     """Map the data rows of a template sheet (pure): the kind's mapper with its records, and every row error."""
-    positions = column_positions(rows[0]) if rows else {}
-    mapper: RowMapper = MAPPERS[kind.name](today=today)
-    errors = _missing_columns(kind, positions)
-    if errors:
-        return mapper, errors
-    columns = {column.key: column for column in kind.columns}
-    width = max(positions.values(), default=0) + 1
-    for index in range(FIRST_DATA_ROW - 1, len(rows)):
-        values = rows[index]
-        if not any(value.strip() if value.__class__ is str else value != "" for value in values):
-            continue
-        if len(values) < width:
-            values = [*values, *([""] * (width - len(values)))]
-        row = index + 1
-        sink = RowSink(section=kind.section, row=row, ref=str(row))
-        mapper.add(RowCells(values, positions, columns, sink), row)
-        errors.extend(sink.errors)
-    return mapper, errors
+    sheet = SheetMapper(kind, rows, today=today)
+    if not sheet.done:
+        sheet.read()
+    return sheet.mapper, sheet.errors
+
+
+def _header(content: bytes, kind: TemplateKind, mapper: RowMapper, provider: str, created: datetime) -> BatchHeader:
+    return BatchHeader(
+        packet_id=f"sha256:{hashlib.sha256(content).hexdigest()}",
+        provider=provider,
+        created=created,
+        org_inn=mapper.org_inn,
+        version=kind.mark,
+    )
 
 
 def read_upload(
@@ -182,11 +255,51 @@ def read_upload(
             workbook.close()
         created = created or datetime.now(UTC)
         mapper, errors = map_rows(kind, rows, today=created.date())
-    header = BatchHeader(
-        packet_id=f"sha256:{hashlib.sha256(content).hexdigest()}",
-        provider=provider,
-        created=created,
-        org_inn=mapper.org_inn,
-        version=kind.mark,
-    )
-    return mapper.batch(header, tuple(errors))
+    return mapper.batch(_header(content, kind, mapper, provider, created), tuple(errors))
+
+
+def stream_upload(
+    content: bytes,
+    expected_kind: str,
+    *,
+    provider: str = DEFAULT_PROVIDER,
+    created: datetime | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    slice_rows: int = SLICE_ROWS,
+) -> tuple[BatchHeader, Iterator[MappedBatch]]:
+    """``read_upload`` a slice of ``slice_rows`` spreadsheet rows at a time: the header, then the
+    records and errors of each slice (a class, subject or period with the first slice naming it).
+
+    The file as a whole is checked before this returns (``TemplateError``); the rows are mapped
+    as the slices are taken, up to the first one naming the file's organization (the header
+    needs it). A sheet that cannot be read further raises ``TemplateError`` from the iterator.
+    """
+    kind = kind_named(expected_kind)
+    workbook = open_workbook(content)
+    try:
+        check_mark(workbook, kind)
+        sheet = _sheet(workbook, kind.title, max_rows)
+    except BaseException:
+        workbook.close()
+        raise
+    created = created or datetime.now(UTC)
+    mapper = SheetMapper(kind, _iter_rows(sheet), today=created.date())
+    try:
+        with few_collections():
+            while not mapper.done and not mapper.mapper.org_settled:
+                mapper.read(slice_rows)
+    except BaseException:
+        workbook.close()
+        raise
+    header = _header(content, kind, mapper.mapper, provider, created)
+
+    def slices() -> Iterator[MappedBatch]:
+        try:
+            yield mapper.take(header)  # the rows read to find the organization
+            while not mapper.done:
+                mapper.read(slice_rows)
+                yield mapper.take(header)
+        finally:
+            workbook.close()
+
+    return header, slices()

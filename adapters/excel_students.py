@@ -61,6 +61,7 @@ class StudentRows:
         self.organization = SameOrganization()
         self.snils_rows: dict[str, int] = {}
         self.class_groups: dict[tuple[str, str], ClassGroupRecord] = {}
+        self.new_groups: list[ClassGroupRecord] = []
         self.students: list[StudentRecord] = []
         self.enrolments: list[EnrolmentRecord] = []
 
@@ -68,15 +69,23 @@ class StudentRows:
     def org_inn(self) -> str | None:
         return self.organization.inn
 
+    @property
+    def org_settled(self) -> bool:
+        """Whether the file's organization is known (the first valid ИНН sets it)."""
+        return self.organization.inn is not None
+
     def batch(self, header: BatchHeader, errors: tuple[RowError, ...]) -> MappedBatch:
-        """The accepted records with every row error."""
-        return MappedBatch(
+        """The records accepted since the previous batch (a class once, with the first of its rows) with
+        ``errors``."""
+        batch = MappedBatch(
             header=header,
-            class_groups=tuple(self.class_groups.values()),
+            class_groups=tuple(self.new_groups),
             students=tuple(self.students),
             enrolments=tuple(self.enrolments),
             errors=errors,
         )
+        self.new_groups, self.students, self.enrolments = [], [], []
+        return batch
 
     def _document(self, cells: RowCells) -> DocumentRecord | None:
         kind = cells.choice("document_type", required=cells.text("document_number") is not None)
@@ -189,11 +198,11 @@ class StudentRows:
         group_ref = None
         if class_name is not None and school_year is not None:
             group_ref = f"{school_year} {class_name}"
-            self.class_groups.setdefault(
-                (school_year, class_name),
-                ClassGroupRecord(ref=group_ref, row=row, name=class_name, school_year=school_year,
-                                 program_kind=program_kind, grade=grade, letter=letter),
-            )
+            if (school_year, class_name) not in self.class_groups:
+                group = ClassGroupRecord(ref=group_ref, row=row, name=class_name, school_year=school_year,
+                                         program_kind=program_kind, grade=grade, letter=letter)
+                self.class_groups[(school_year, class_name)] = group
+                self.new_groups.append(group)
         self.students.append(
             StudentRecord(
                 ref=ref, row=row, person=person, representatives=() if representative is None else (representative,)

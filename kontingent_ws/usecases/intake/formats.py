@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
-from adapters.excel_read import TemplateError, read_upload
+from adapters.excel_read import TemplateError, stream_upload
 from adapters.foreign_journal import ForeignFormatError, map_journal
 from adapters.packet import (
     SECTIONS,
@@ -192,13 +192,23 @@ def open_journal_export(source: PacketSource) -> OpenedInput:
 
 
 def open_excel_upload(source: PacketSource) -> OpenedInput:
-    """A filled template of the stored kind; a file that is no such template is refused whole."""
+    """A filled template of the stored kind, mapped a slice of rows at a time while the previous slice
+    is written; a file that is no such template is refused whole."""
     data = source.content if source.content is not None else _read(source.path)
     try:
-        batch = read_upload(data, source.kind or "", created=source.received_at)
+        header, batches = stream_upload(data, source.kind or "", created=source.received_at,
+                                        slice_rows=source.chunk_size)
     except TemplateError as exc:
         raise ValidationError(exc.message, field="Content") from exc
-    return OpenedInput(header=batch.header, chunks=batch_chunks(batch, source.chunk_size))
+
+    def chunks() -> Iterator[MappedChunk]:
+        try:
+            for batch in batches:
+                yield from batch_chunks(batch, source.chunk_size)
+        except TemplateError as exc:  # the sheet could not be read to its end: the whole file is refused
+            raise ValidationError(exc.message, field="Content") from exc
+
+    return OpenedInput(header=header, chunks=chunks())
 
 
 def _read(path: Path | None) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from db.models import FieldProvenance, InfoSystem, ProviderPriority
@@ -23,6 +23,13 @@ from kontingent_ws.usecases.intake.bulk import copy_rows
 
 PROVENANCE_COLUMNS = ("entity", "entity_id", "system_id", "fields", "packet_id", "written_at")
 LOOKUP_BATCH = 500
+_LOAD_POSTGRES = text(
+    "SELECT k.id, p.system_id, p.fields, p.packet_id, p.written_at FROM unnest(CAST(:ids AS bigint[])) AS k(id) "
+    "CROSS JOIN LATERAL (SELECT * FROM field_provenance WHERE entity = :entity AND entity_id = k.id OFFSET 0) AS p"
+)
+"""``Provenance.load`` on PostgreSQL: one index probe per id. A large packet's own rows make the
+table grow inside its transaction, where the planner still sees it as it was (often empty) and
+would scan it whole for an ``IN`` list of hundreds of ids once per slice (as ``matching`` explains)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,14 +113,18 @@ class Provenance:
     def load(self, session: Session, entity: str, ids: Iterable[int]) -> None:
         """Add the provenance of every field of ``entity`` rows ``ids`` (one query per batch)."""
         wanted = sorted(set(ids))
-        for start in range(0, len(wanted), LOOKUP_BATCH):
-            batch = wanted[start : start + LOOKUP_BATCH]
-            rows = session.execute(
+        if not wanted:
+            return
+        postgres = session.get_bind().dialect.name == "postgresql"
+        size = len(wanted) if postgres else LOOKUP_BATCH
+        for start in range(0, len(wanted), size):
+            batch = wanted[start : start + size]
+            rows = session.execute(_LOAD_POSTGRES, {"ids": batch, "entity": entity}) if postgres else session.execute(
                 select(FieldProvenance.entity_id, FieldProvenance.system_id, FieldProvenance.fields,
                        FieldProvenance.packet_id, FieldProvenance.written_at).where(
                     FieldProvenance.entity == entity, FieldProvenance.entity_id.in_(batch)
                 )
-            ).tuples()
+            )
             for entity_id, system_id, fields, packet_id, written_at in rows:
                 names = frozenset(fields.split())
                 self.stored.setdefault((entity, entity_id), {})[system_id] = StoredRow(
