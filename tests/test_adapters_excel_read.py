@@ -6,8 +6,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from adapters.excel_kinds import KINDS, META_SHEET
-from adapters.excel_read import TemplateError, read_upload
+from adapters.excel_read import TemplateError, read_upload, stream_upload
 from adapters.excel_template import build_template
+from adapters.identifiers import make_snils
 from adapters.records import (
     AddressRecord,
     BatchHeader,
@@ -361,3 +362,69 @@ def test_too_many_rows_are_refused():
     with pytest.raises(TemplateError) as caught:
         read_upload(fill("students", [STUDENT] * 3), "students", max_rows=4)
     assert caught.value.code == "TOO_MANY_ROWS"
+
+
+def _varied_students(count: int) -> list[dict[str, object]]:
+    """Valid rows of distinct students in 3 classes; every 5th row with an error, the 4th row a duplicate СНИЛС."""
+    rows = []
+    for number in range(count):
+        row = {**STUDENT, "snils": make_snils(200_000_000 + number), "rep_snils": None, "rep_kind": None,
+               "rep_last_name": None, "rep_first_name": None, "class_name": f"{5 + number % 3}А"}
+        if number % 5 == 4:
+            row["birth_date"] = "не дата"
+        rows.append(row)
+    rows[3]["snils"] = rows[1]["snils"]
+    return rows
+
+
+@pytest.mark.parametrize("slice_rows", [1, 4, 7, 1000])
+def test_a_streamed_upload_gives_what_the_whole_read_gives(slice_rows):
+    content = fill("students", _varied_students(23))
+    whole = read_upload(content, "students", created=CREATED)
+
+    header, slices = stream_upload(content, "students", created=CREATED, slice_rows=slice_rows)
+    batches = list(slices)
+
+    assert header == whole.header
+    assert all(batch.header == header for batch in batches)
+    for name in ("class_groups", "students", "enrolments", "errors"):
+        assert tuple(item for batch in batches for item in getattr(batch, name)) == getattr(whole, name), name
+    assert len(whole.class_groups) == 3 and len(whole.students) == 18
+    assert ("DUPLICATE_REF", 6) in {(error.code, error.row) for error in whole.errors}
+    if slice_rows < 23:
+        assert sum(1 for batch in batches if batch.students) > 1
+
+
+def test_a_streamed_upload_maps_ahead_to_the_first_row_naming_the_organization():
+    rows = [{**STUDENT, "org_inn": "не ИНН"}] * 5 + [STUDENT]
+    content = fill("students", rows)
+
+    header, slices = stream_upload(content, "students", created=CREATED, slice_rows=2)
+
+    assert header.org_inn == ORG_INN
+    batches = list(slices)
+    assert [len(batch.students) for batch in batches][:1] == [1]  # the rows read to find it come first
+    assert sorted({error.row for batch in batches for error in batch.errors}) == [3, 4, 5, 6, 7]
+
+
+def test_marks_and_queue_uploads_stream_each_record_once():
+    marks = [MARK, {**MARK, "subject": "Физика"}, {**MARK, "period_number": 2, "period_start": dt.date(2024, 11, 5),
+                                                  "period_end": dt.date(2024, 12, 28)}]
+    content = fill("marks", marks)
+    whole = read_upload(content, "marks", created=CREATED)
+    _, slices = stream_upload(content, "marks", created=CREATED, slice_rows=1)
+    batches = list(slices)
+    for name in ("students", "subjects", "study_periods", "period_marks"):
+        assert tuple(item for batch in batches for item in getattr(batch, name)) == getattr(whole, name), name
+    assert len(whole.students) == 1 and len(whole.subjects) == 2 and len(whole.study_periods) == 2
+
+    queue = fill("queue", [QUEUE, {**QUEUE, "number": "0002"}])
+    header, slices = stream_upload(queue, "queue", created=CREATED, slice_rows=1)
+    assert header.org_inn is None
+    assert [len(batch.queue_applications) for batch in slices if batch.queue_applications] == [1, 1]
+
+
+def test_a_streamed_upload_refuses_a_bad_file_before_any_row():
+    with pytest.raises(TemplateError) as caught:
+        stream_upload(fill("marks", [MARK]), "students")
+    assert caught.value.code == "WRONG_KIND"

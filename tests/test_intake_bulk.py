@@ -4,6 +4,7 @@ every write queued before it; a failed write is raised at the next read and roll
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -130,3 +131,26 @@ def test_the_queue_holds_a_bounded_amount_of_data(engine: Engine, monkeypatch: p
     assert most <= 4000
     assert count == 2000
     assert bulk.ID_BLOCK_MAX >= 50
+
+
+def test_ids_handed_out_but_not_written_yet_are_not_handed_out_again(engine: Engine) -> None:
+    """A slice's plan takes the ids of its new rows before writing them (``apply_people.plan_people``)."""
+    with Session(engine) as session:
+        first = allocate_ids(session, ROWS, 3)
+        second = allocate_ids(session, ROWS, 2)
+        assert not set(first) & set(second)
+        copy_rows(session, ROWS, ("id", "value", "label"), [(i, 0, None) for i in second])
+        session.commit()
+    with Session(engine) as session:
+        assert allocate_ids(session, ROWS, 1)[0] > max(second)
+
+
+def test_threads_switch_more_often_only_while_a_pipe_is_open(engine: Engine) -> None:
+    if not _postgres(engine):
+        return  # SQLite writes at once: no pipe
+    before = sys.getswitchinterval()
+    with Session(engine) as session:
+        copy_rows(session, ROWS, ("id", "value", "label"), [(i, 1, None) for i in allocate_ids(session, ROWS, 5)])
+        assert sys.getswitchinterval() == min(copy_pipe.SWITCH_INTERVAL, before)
+        session.commit()
+    assert sys.getswitchinterval() == before

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
-from db.models import LoadRowError, Person, Student
+from db.models import LegalRepresentative, LoadRowError, Person, Student
 from db.names import normalize_name
 from kontingent_ws.usecases.intake.matching import find_potential_duplicates
-from tests.intakekit import World, load, make_world, packet_xml, settings_for, snils, student
+from tests.intakekit import World, load, make_world, packet_xml, representative, settings_for, snils, student
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,3 +107,28 @@ def test_potential_duplicates_report(world: tuple[Session, World]) -> None:
         ("ЛОСЕВ", "ИВАН", dt.date(2012, 1, 1), (first, second))
     ]
     assert find_potential_duplicates(session, _.region.north_school_id) == []  # none of them studies there
+
+
+def test_a_representative_who_is_a_student_of_the_same_packet_is_one_person(
+    world: tuple[Session, World], db_url: str, tmp_path: Path
+) -> None:
+    """The students of a slice and their representatives are matched before either is written: a
+    representative who is also a student of the slice, or the parent of two siblings, is one person."""
+    session, w = world
+    elder = student("elder", "Орлова", "Анна", "2006-03-03", sex="2", snils_value=snils(20))
+    parent = representative("Орлов", "Павел", "1980-01-01", sex="1", snils_value=snils(21))
+    younger = student("younger", "Орлов", "Илья", "2014-04-04", snils_value=snils(22),
+                      representatives=representative("Орлова", "Анна", "2006-03-03", snils_value=snils(20)) + parent)
+    youngest = student("youngest", "Орлова", "Мария", "2016-05-05", sex="2", snils_value=snils(23),
+                       representatives=parent)
+
+    outcome = load(session, settings_for(db_url, tmp_path), w.netschool,
+                   packet_xml("same-slice", {"Students": [elder, younger, youngest]}))
+
+    assert outcome.counts.rejected == 0
+    people = dict(session.execute(select(Person.snils, Person.id).where(Person.snils.in_(
+        [snils(n) for n in (20, 21, 22, 23)]))).tuples().all())
+    assert len(people) == 4 and session.scalar(select(func.count()).select_from(Person)) == 4
+    pairs = set(session.execute(select(LegalRepresentative.student_id, LegalRepresentative.person_id)).tuples())
+    assert pairs == {(people[snils(22)], people[snils(20)]), (people[snils(22)], people[snils(21)]),
+                     (people[snils(23)], people[snils(21)])}

@@ -7,8 +7,8 @@ provider is kept and reported as a warning) and updated with one ``executemany``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, select, tuple_
@@ -117,20 +117,57 @@ def _identity(person: PersonRecord, key: NameKey | None) -> tuple[object, ...] |
     return None if key is None else ("name", key, person.sex)
 
 
+@dataclass(kw_only=True)
+class PeoplePlan:
+    """What ``plan_people`` decided for a list of person items, to be written by ``write_people``."""
+
+    result: list[int | None]
+    """The person id of every item; ``None`` when refused or left out."""
+    created: list[tuple[int, int]] = field(default_factory=list)
+    """(new person id, index of the item it is made of)."""
+    identities: dict[tuple[object, ...], int] = field(default_factory=dict)
+    """Identity (``_identity``) → id of each new person."""
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Matched person id → the fields the merge changes."""
+    documents: list[tuple[Any, ...]] = field(default_factory=list)
+    """New identity documents of matched persons (``DOCUMENT_COLUMNS``)."""
+
+
 def upsert_people(ctx: ApplyContext, items: Sequence[PersonItem]) -> list[int | None]:
     """The person id of every item: matched and merged, or created; ``None`` when refused."""
+    plan = plan_people(ctx, items)
+    write_people(ctx, items, plan)
+    return plan.result
+
+
+def plan_people(
+    ctx: ApplyContext,
+    items: Sequence[PersonItem],
+    *,
+    planned: PeoplePlan | None = None,
+) -> PeoplePlan:
+    """Match every item and decide what to write, reading but writing nothing (``write_people`` writes).
+
+    ``planned``: the plan of items matched just before these and not written yet; an item that is
+    nobody registered is that plan's new person when it has the same identity (СНИЛС, or name,
+    birth date and sex) – a representative who is a student of the same slice.
+    """
     people = [item.person for item in items]
     keys = [NameKey.of(person) for person in people]
     matches = match_people(ctx.session, people, keys)
-    result: list[int | None] = [None] * len(items)
+    plan = PeoplePlan(result=[None] * len(items))
     new: dict[tuple[object, ...], list[int]] = {}
     existing: list[tuple[int, int]] = []
+    earlier = planned.identities if planned is not None else {}
     for index, (item, match) in enumerate(zip(items, matches, strict=True)):
+        identity = _identity(item.person, keys[index])
         if match.error is not None:
             _refuse_match(ctx, item, match.error, match.candidates, match.known_snils)
         elif match.person_id is not None:
             existing.append((index, match.person_id))
-            result[index] = match.person_id
+            plan.result[index] = match.person_id
+        elif identity is not None and identity in earlier:
+            plan.result[index] = earlier[identity]
         elif item.person.birth_date is None or item.person.sex is None:
             code = "PERSON_INCOMPLETE" if item.optional else "PERSON_UNREGISTERED"
             (ctx.warn if item.optional else ctx.refuse)(
@@ -138,23 +175,27 @@ def upsert_people(ctx: ApplyContext, items: Sequence[PersonItem]) -> list[int | 
                              value=f"{item.person.last_name} {item.person.first_name}")
             )
         else:
-            identity = _identity(item.person, keys[index])
             assert identity is not None  # birth date known
             new.setdefault(identity, []).append(index)
-    _create(ctx, items, keys, new, result)
-    _merge(ctx, items, existing)
-    return result
+    for person_id, (identity, indexes) in zip(
+        allocate_ids(ctx.session, _table(Person), len(new)), new.items(), strict=True
+    ):
+        plan.created.append((person_id, indexes[0]))
+        plan.identities[identity] = person_id
+        for index in indexes:
+            plan.result[index] = person_id
+        ctx.new_people.add(person_id)
+    _plan_merge(ctx, items, existing, plan)
+    return plan
 
 
-def _create(ctx: ApplyContext, items: Sequence[PersonItem], keys: Sequence[NameKey | None],
-            new: dict[tuple[object, ...], list[int]], result: list[int | None]) -> None:
-    ids = allocate_ids(ctx.session, _table(Person), len(new))
+def write_people(ctx: ApplyContext, items: Sequence[PersonItem], plan: PeoplePlan) -> None:
+    """Write what ``plan_people`` decided: new persons with their documents, merged fields, new documents."""
     rows: list[tuple[Any, ...]] = []
     documents: list[tuple[Any, ...]] = []
-    written: list[tuple[int, dict[str, Any]]] = []
-    for person_id, indexes in zip(ids, new.values(), strict=True):
-        person = items[indexes[0]].person
-        key = keys[indexes[0]]  # the normalized names, as NameKey.of gives them
+    for person_id, index in plan.created:
+        person = items[index].person
+        key = NameKey.of(person)
         assert key is not None  # birth date known
         values = person_fields(person)
         created = {**CREATE_DEFAULTS, **values}
@@ -165,17 +206,14 @@ def _create(ctx: ApplyContext, items: Sequence[PersonItem], keys: Sequence[NameK
             (person_id, d.type, d.series, d.number, d.issue_date, d.issuer, position == 0)
             for position, d in enumerate(person.documents)
         )
-        written.append((person_id, values))
-        for index in indexes:
-            result[index] = person_id
-        ctx.new_people.add(person_id)
-    copy_rows(ctx.session, _table(Person), PERSON_COLUMNS, rows)
-    copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, documents)
-    for person_id, values in written:
         ctx.provenance.record(PERSON, person_id, values)
+    copy_rows(ctx.session, _table(Person), PERSON_COLUMNS, rows)
+    copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, [*documents, *plan.documents])
+    update_by_id(ctx, Person, plan.updates)
 
 
-def _merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]]) -> None:
+def _plan_merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]],
+                plan: PeoplePlan) -> None:
     if not existing:
         return
     ids = sorted({person_id for _, person_id in existing})
@@ -185,7 +223,7 @@ def _merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[
         for row in ctx.session.execute(select(Person.id, *columns).where(Person.id.in_(ids)))
     }
     ctx.provenance.load(ctx.session, PERSON, ids)
-    updates: dict[int, dict[str, Any]] = {}
+    updates = plan.updates
     for index, person_id in existing:
         item = items[index]
         current = currents[person_id]
@@ -202,8 +240,7 @@ def _merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[
                 if name in merge.changes:
                     changes[norm] = normalize_name(merge.changes[name]) or None
             current.update(merge.changes)
-    update_by_id(ctx, Person, updates)
-    _add_documents(ctx, items, existing)
+    plan.documents.extend(_new_documents(ctx, items, existing))
 
 
 def update_by_id(ctx: ApplyContext, model: Any, updates: dict[int, dict[str, Any]]) -> None:
@@ -216,14 +253,17 @@ def update_by_id(ctx: ApplyContext, model: Any, updates: dict[int, dict[str, Any
         update_rows(ctx.session, _table(model), shape, rows)
 
 
-def _add_documents(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]]) -> None:
+def _new_documents(
+    ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]]
+) -> list[tuple[Any, ...]]:
+    """The documents of matched persons the registry does not have yet (``DOCUMENT_COLUMNS``)."""
     wanted = {
         (person_id, d.type, d.series, d.number): d
         for index, person_id in existing
         for d in items[index].person.documents
     }
     if not wanted:
-        return
+        return []
     known = set(
         ctx.session.execute(
             select(IdentityDocument.person_id, IdentityDocument.doc_type_code, IdentityDocument.series,
@@ -234,11 +274,8 @@ def _add_documents(ctx: ApplyContext, items: Sequence[PersonItem], existing: lis
             )
         ).tuples()
     )
-    copy_rows(
-        ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS,
-        [(key[0], d.type, d.series, d.number, d.issue_date, d.issuer, False)
-         for key, d in wanted.items() if key not in known],
-    )
+    return [(key[0], d.type, d.series, d.number, d.issue_date, d.issuer, False)
+            for key, d in wanted.items() if key not in known]
 
 
 def student_fields(record: StudentRecord) -> dict[str, Any]:
@@ -249,9 +286,16 @@ def student_fields(record: StudentRecord) -> dict[str, Any]:
 
 
 def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
-    """Match, merge or create each student's person, then its student row and representatives."""
+    """Match, merge or create each student's person, then its student row and representatives.
+
+    Everything is read and decided first – the students, then their representatives (who may be
+    persons the same slice creates) – and written after: on PostgreSQL the slice's reads wait once
+    for the writes still queued from the slice before (``copy_pipe``), and its own writes run while
+    the next slice is mapped.
+    """
     items = [PersonItem(person=r.person, section="Students", row=r.row, ref=r.ref, field="") for r in records]
-    accepted = [(r, pid) for r, pid in zip(records, upsert_people(ctx, items), strict=True) if pid is not None]
+    plan = plan_people(ctx, items)
+    accepted = [(r, pid) for r, pid in zip(records, plan.result, strict=True) if pid is not None]
     ids = sorted({pid for _, pid in accepted if pid not in ctx.new_people})
     students = {
         row[0]: dict(zip(STUDENT_FIELDS, row[1:], strict=True))
@@ -280,13 +324,19 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
             ctx.spans.setdefault(pid, [])
         ctx.students[record.ref] = pid
         record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
+    representatives = _plan_representatives(ctx, [record for record, _ in accepted], plan)
+    write_people(ctx, items, plan)
     copy_rows(ctx.session, _table(Student), STUDENT_COLUMNS, new_rows.values())
     update_by_id(ctx, Student, updates)
-    _apply_representatives(ctx, [record for record, _ in accepted])
+    if representatives is not None:
+        representatives()
     ctx.applied += len(accepted)
 
 
-def _apply_representatives(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
+def _plan_representatives(
+    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan
+) -> Callable[[], None] | None:
+    """Match the representatives of accepted students (reads only); returns what writes them."""
     items, owners = [], []
     for record in records:
         for position, representative in enumerate(record.representatives, start=1):
@@ -294,11 +344,11 @@ def _apply_representatives(ctx: ApplyContext, records: Sequence[StudentRecord]) 
                                     ref=record.ref, field=f"Representative[{position}]/Person", optional=True))
             owners.append((ctx.students[record.ref], representative.kind, position == 1))
     if not items:
-        return
-    people = upsert_people(ctx, items)
+        return None
+    plan = plan_people(ctx, items, planned=students)
     pairs = {
         (student_id, person_id): (kind, first)
-        for (student_id, kind, first), person_id in zip(owners, people, strict=True)
+        for (student_id, kind, first), person_id in zip(owners, plan.result, strict=True)
         if person_id is not None and person_id != student_id
     }
     student_ids = sorted({student_id for student_id, _ in pairs})
@@ -309,7 +359,12 @@ def _apply_representatives(ctx: ApplyContext, records: Sequence[StudentRecord]) 
             )
         ).tuples()
     ) if not all(sid in ctx.new_people for sid in student_ids) else set()
-    copy_rows(
-        ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
-        [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known],
-    )
+
+    def write() -> None:
+        write_people(ctx, items, plan)
+        copy_rows(
+            ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
+            [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known],
+        )
+
+    return write

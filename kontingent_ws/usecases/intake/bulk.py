@@ -24,6 +24,8 @@ def is_postgres(session: Session) -> bool:
 
 
 _ID_BLOCKS = "intake_id_blocks"
+_SQLITE_NEXT = "intake_sqlite_next_ids"
+"""SQLite: table → the first id not yet handed out in this transaction."""
 ID_BLOCK_MAX = 20_000
 """Most ids of one table taken from its sequence at once (a large packet's transaction takes what
 its first slice needs, then as many as it took so far, up to this: one round trip every few dozen
@@ -41,6 +43,7 @@ class _IdBlock:
 def _forget_id_blocks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_ID_BLOCKS, None)  # ids left over are a gap in the sequence, as after a rollback
+        session.info.pop(_SQLITE_NEXT, None)
 
 
 def _next_values(session: Session, table: Table, count: int) -> list[int]:
@@ -80,6 +83,13 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         del block.ids[:count]
         return handed
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+    handed_out: dict[str, int] | None = session.info.get(_SQLITE_NEXT)
+    if handed_out is None:  # ids handed out but not written yet (a plan writes later) are not in max(id)
+        handed_out = session.info[_SQLITE_NEXT] = {}
+        if not event.contains(session, "after_transaction_end", _forget_id_blocks):
+            event.listen(session, "after_transaction_end", _forget_id_blocks)
+    start = max(start, handed_out.get(table.name, 0))
+    handed_out[table.name] = start + count
     return list(range(start, start + count))
 
 

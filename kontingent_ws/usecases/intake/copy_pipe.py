@@ -15,6 +15,8 @@ transaction; its end (commit or rollback) waits for the thread and drops it.
 from __future__ import annotations
 
 import io
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -32,6 +34,31 @@ server to keep working through a section it is slower at (enrolments: keys, repo
 students' current state) while the loader reads the next (marks), small enough to keep memory flat."""
 
 
+SWITCH_INTERVAL = 0.0005
+"""Seconds a thread holds the GIL before another may take it, while a pipe is open (Python's
+default is 0.005). The pipe's thread needs the GIL for a moment between two writes (to start the
+next one, to return from the driver); with the loader busy mapping it waited up to the default
+interval each time while the server sat idle – 100,000 spreadsheet rows went 10 % faster with it
+shorter. Process-wide, like ``few_collections``: the first open pipe sets it, the last restores it."""
+_switch_lock = threading.Lock()
+_switch_pipes = 0
+_switch_saved = 0.005
+
+
+def _shorter_switches(opened: bool) -> None:
+    global _switch_pipes, _switch_saved
+    with _switch_lock:
+        if opened:
+            if _switch_pipes == 0:
+                _switch_saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(SWITCH_INTERVAL, _switch_saved))
+            _switch_pipes += 1
+        else:
+            _switch_pipes -= 1
+            if _switch_pipes == 0:
+                sys.setswitchinterval(_switch_saved)
+
+
 class CopyPipe:
     """Queued background writes, run one at a time in order on the session's current connection."""
 
@@ -45,6 +72,8 @@ class CopyPipe:
         self.queued_bytes = 0
         event.listen(self.connection, "before_cursor_execute", self._before_execute)
         event.listen(self.connection, "rollback", self._settle)
+        _shorter_switches(True)
+        self.closed = False
 
     def _before_execute(self, *_args: Any) -> None:
         self.drain()
@@ -112,6 +141,9 @@ class CopyPipe:
         """Wait for the thread (an error no longer matters: the transaction is over) and let go."""
         self._settle()
         self.executor.shutdown(wait=True)
+        if not self.closed:
+            self.closed = True
+            _shorter_switches(False)
         for name, listener in (("before_cursor_execute", self._before_execute), ("rollback", self._settle)):
             if event.contains(self.connection, name, listener):
                 event.remove(self.connection, name, listener)
