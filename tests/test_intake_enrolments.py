@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
+from adapters.excel_kinds import STUDENTS
+from adapters.excel_template import build_template
 from db.engine import make_engine, make_session_factory
-from db.models import Enrolment, LoadRowError, Student
+from db.models import ClassGroup, Enrolment, LegalRepresentative, LoadRowError, Organization, Person, Student
+from kontingent_ws.usecases.intake import pipeline
+from kontingent_ws.usecases.intake.formats import EXCEL
+from kontingent_ws.usecases.intake.receive import Sender, store_packet
 from kontingent_ws.usecases.intake.validate import Closure, Decision, Span, decide
 from tests.intakekit import (
+    NORTH_INN,
     SOUTH_INN,
     SOUTH_KPP,
     World,
@@ -21,6 +29,7 @@ from tests.intakekit import (
     load,
     make_world,
     packet_xml,
+    representative,
     settings_for,
     snils,
     student,
@@ -114,3 +123,82 @@ def test_overlapping_enrolments_at_one_organization_are_refused(
                                            "организацию (с 2023-09-01)")]
     assert (outcome.status, outcome.journal_status, outcome.counts.applied) == ("done_with_errors", "partial", 2)
     assert session.scalar(select(Student.status_code)) == "2"
+
+
+def _states(session: Session) -> dict[str, tuple[object, ...]]:
+    rows = session.execute(
+        select(Person.snils, Student.status_code, Student.current_organization_id, Student.current_class_group_id,
+               Student.education_level_code, Student.education_form_code).join(Person, Person.id == Student.id)
+    ).tuples()
+    return {snils_value: tuple(state) for snils_value, *state in rows}
+
+
+def _links(session: Session) -> set[tuple[str | None, str | None]]:
+    student, parent = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(student.snils, parent.snils).join(LegalRepresentative, LegalRepresentative.student_id == student.id)
+        .join(parent, parent.id == LegalRepresentative.person_id)
+    ).tuples()
+    return set(rows)
+
+
+@pytest.mark.parametrize("chunk_size", [2, 1000])
+def test_students_get_their_current_state_across_slices(
+    world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_size: int
+) -> None:
+    """A new student's row is written with the state its slice's enrolments give it, or updated when the
+    enrolments come in a later slice (a packet's sections); representatives are linked either way."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", chunk_size)
+    session, w = world
+    settings = settings_for(db_url, tmp_path)
+    parent = representative("Рябова", "Ольга", "1985-01-01", snils_value=snils(40))
+    pupils = [student(f"p{n}", f"Рябов{n}", "Глеб", "2013-01-01", snils_value=snils(30 + n),
+                      representatives=parent if n % 2 else "") for n in range(1, 6)]
+    enrolments = [enrolment(f"e{n}", f"p{n}", "2024-09-01") for n in range(1, 5)]
+    enrolments.append(enrolment("e4b", "p4", "2023-09-01", exit_date="2024-05-31"))
+
+    outcome = load(session, settings, w.netschool, packet_xml("slices", {"Students": pupils,
+                                                                          "Enrolments": enrolments}))
+
+    north = w.region.north_school_id
+    assert outcome.status == "done"
+    studying = ("1", north, None, "3", "11")
+    assert _states(session) == {**{snils(30 + n): studying for n in range(1, 5)},
+                                snils(35): (None, None, None, None, None)}
+    assert _links(session) == {(snils(31), snils(40)), (snils(33), snils(40)), (snils(35), snils(40))}
+
+
+def test_an_excel_upload_in_slices_writes_each_student_once_with_its_state(
+    world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 2)
+    session, _w = world
+    settings = settings_for(db_url, tmp_path)
+    rows = [{"last_name": f"Лесков{n}", "first_name": "Иван", "sex": "Мужской", "birth_date": dt.date(2014, 3, 12),
+             "citizenship": "Гражданин Российской Федерации", "snils": snils(50 + n), "org_inn": NORTH_INN,
+             "class_name": f"{5 + n % 2}А", "school_year": "2025/2026",
+             "program_kind": "Образовательная программа основного общего образования", "education_form": "Очная",
+             "entry_date": dt.date(2025, 9, 1), "entry_reason": "Зачисление (приём)"} for n in range(5)]
+    workbook = load_workbook(io.BytesIO(build_template("students")))
+    sheet = workbook[STUDENTS.title]
+    keys = [column.key for column in STUDENTS.columns]
+    for offset, values in enumerate(rows):
+        for key, value in values.items():
+            sheet.cell(row=3 + offset, column=keys.index(key) + 1, value=value)
+    stream = io.BytesIO()
+    workbook.save(stream)
+    stored = store_packet(session, settings, data=stream.getvalue(), sender=Sender(system_id=None, user_id=None),
+                          file_name="upload.xlsx", format=EXCEL, kind="students")
+    session.commit()
+
+    outcome = pipeline.process_packet(session, settings, stored.packet_id, job_id=stored.job_id)
+
+    classes = dict(session.execute(select(ClassGroup.name, ClassGroup.id)).tuples().all())
+    north = w_north(session)
+    assert (outcome.status, outcome.counts.applied) == ("done", 12)  # 5 students, 5 enrolments, 2 classes
+    assert _states(session) == {snils(50 + n): ("1", north, classes[f"{5 + n % 2}А"], "3", "11") for n in range(5)}
+    assert session.scalar(select(func.count()).select_from(Enrolment)) == 5
+
+
+def w_north(session: Session) -> int:
+    return session.scalars(select(Organization.id).where(Organization.inn == NORTH_INN)).one()

@@ -15,7 +15,7 @@ from kontingent_ws.usecases.intake.apply_marks import (
     flush_all_marks,
 )
 from kontingent_ws.usecases.intake.apply_organization import apply_organization
-from kontingent_ws.usecases.intake.apply_people import apply_students
+from kontingent_ws.usecases.intake.apply_people import apply_students, flush_students
 from kontingent_ws.usecases.intake.apply_queue import apply_queue_applications
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.rowcodes import intake_error
@@ -37,6 +37,9 @@ WRITERS: dict[str, Writer] = {
 """Section name → its writer (the organization's requisites only for the organization the header
 names); sections without a writer are refused row by row."""
 HEADER_SECTIONS = frozenset({"Packet", "Organization"})
+WAITING_FOR_ENROLMENTS = frozenset({"Students", "Enrolments", "ClassGroups"})
+"""Sections between a slice's students and its enrolments that leave the new student rows unwritten
+(``apply_people.flush_students``): they neither read nor reference students."""
 
 AfterChunk = Callable[[int], None]
 """Called with the number of slices written so far (progress, tests' pause point)."""
@@ -59,6 +62,8 @@ def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: 
         for written, chunk in enumerate(chunks, start=1):
             ctx.errors.extend(chunk.errors)
             writer = WRITERS.get(chunk.section)
+            if chunk.section not in WAITING_FOR_ENROLMENTS:
+                flush_students(ctx)
             if writer is not None and chunk.records:
                 writer(ctx, chunk.records)
             elif chunk.section not in HEADER_SECTIONS:
@@ -66,4 +71,5 @@ def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: 
             ctx.provenance.save(ctx.session, system_id=ctx.system_id, packet_id=ctx.packet_id, now=ctx.now)
             if after_chunk is not None:
                 after_chunk(written)
+        flush_students(ctx)
         flush_all_marks(ctx)

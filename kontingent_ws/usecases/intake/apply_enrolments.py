@@ -3,7 +3,7 @@ the students' current organization, class and status kept in step."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +14,7 @@ from db import classifiers
 from db.models import Enrolment, Student
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import ENROLMENT, STUDENT, UPSERT
-from kontingent_ws.usecases.intake.apply_people import update_by_id, warn_kept
+from kontingent_ws.usecases.intake.apply_people import CURRENT_STATE, flush_students, update_by_id, warn_kept
 from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext, Held
 from kontingent_ws.usecases.intake.priority import merge_fields
@@ -27,9 +27,6 @@ MERGED_FIELDS = ("class_group_id", "education_level_code", "programme_kind_code"
 COLUMNS = ("id", "student_id", "organization_id", "entry_date", "entry_reason_code", "is_primary",
            "source_system_id", "source_packet_id", *MERGED_FIELDS)
 STUDYING = "1"
-CURRENT_STATE = ("status_code", "current_organization_id", "current_class_group_id", "education_level_code",
-                 "education_form_code")
-"""The student's columns kept in step with its enrolments."""
 
 
 def _load_spans(ctx: ApplyContext, student_ids: Sequence[int]) -> None:
@@ -118,10 +115,17 @@ def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> N
         record_change(ctx.session, ENROLMENT, eid, UPSERT, org_unit_id=ctx.organization_id)
         touched.add(sid)
         ctx.applied += 1
+    states = {sid: _current_state(ctx, sid) for sid in sorted(touched)}
+    pending = ctx.pending_students
+    for sid, state in states.items():
+        row = pending.get(sid)
+        if row is not None:  # created by this slice and not written yet: written with its state
+            row[-len(CURRENT_STATE):] = state
+    flush_students(ctx)
     copy_rows(ctx.session, Enrolment.__table__, COLUMNS, inserts)  # type: ignore[arg-type]
     update_by_id(ctx, Enrolment, updates)
     _close_transfers(ctx, closures)
-    _refresh_students(ctx, touched)
+    _refresh_students(ctx, states, written=pending)
 
 
 def _currents(ctx: ApplyContext, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -144,19 +148,25 @@ def _close_transfers(ctx: ApplyContext, closures: Sequence[Closure]) -> None:
         record_change(ctx.session, ENROLMENT, closure.enrolment_id, UPSERT, org_unit_id=closure.organization_id)
 
 
-def _refresh_students(ctx: ApplyContext, student_ids: set[int]) -> None:
-    """Each student's current organization, class, level, form and status from its enrolments."""
+def _current_state(ctx: ApplyContext, student_id: int) -> tuple[Any, ...]:
+    """The student's current status, organization, class, level and form (``CURRENT_STATE``) from its enrolments."""
+    spans = ctx.spans[student_id]
+    open_spans = [s for s in spans if s.exit_date is None]
+    if open_spans:
+        span = max(open_spans, key=lambda s: s.entry_date)
+        status, group = STUDYING, span.class_group_id
+    else:
+        span = max(spans, key=lambda s: (s.exit_date, s.entry_date))
+        item = classifiers.item_of(classifiers.EXIT_REASON, span.exit_reason_code or "")
+        status, group = (item.extra.get("status", "2") if item else "2"), None
+    return status, span.organization_id, group, span.education_level_code, span.education_form_code
+
+
+def _refresh_students(ctx: ApplyContext, states: dict[int, tuple[Any, ...]], *, written: Container[int]) -> None:
+    """Each student's current state from its enrolments: updated, unless ``written`` with its row just now."""
     rows = []
-    for sid in sorted(student_ids):
-        spans = ctx.spans[sid]
-        open_spans = [s for s in spans if s.exit_date is None]
-        if open_spans:
-            span = max(open_spans, key=lambda s: s.entry_date)
-            status, group = STUDYING, span.class_group_id
-        else:
-            span = max(spans, key=lambda s: (s.exit_date, s.entry_date))
-            item = classifiers.item_of(classifiers.EXIT_REASON, span.exit_reason_code or "")
-            status, group = (item.extra.get("status", "2") if item else "2"), None
-        rows.append((sid, status, span.organization_id, group, span.education_level_code, span.education_form_code))
-        record_change(ctx.session, STUDENT, sid, UPSERT, org_unit_id=span.organization_id)
+    for sid, state in states.items():
+        if sid not in written:
+            rows.append((sid, *state))
+        record_change(ctx.session, STUDENT, sid, UPSERT, org_unit_id=state[1])
     update_rows(ctx.session, Student.__table__, CURRENT_STATE, rows)  # type: ignore[arg-type]

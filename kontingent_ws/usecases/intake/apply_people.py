@@ -30,6 +30,9 @@ PERSON_FIELDS = ("last_name", "first_name", "middle_name", "sex", "birth_date", 
 PERSON_COLUMNS = ("id", *PERSON_FIELDS, "last_name_norm", "first_name_norm", "middle_name_norm")
 STUDENT_FIELDS = ("health_group_code", "has_special_needs")
 STUDENT_COLUMNS = ("id", "has_special_needs", "health_group_code", "source_system_id", "source_packet_id")
+CURRENT_STATE = ("status_code", "current_organization_id", "current_class_group_id", "education_level_code",
+                 "education_form_code")
+"""The student's columns kept in step with its enrolments (``apply_enrolments``)."""
 DOCUMENT_COLUMNS = ("person_id", "doc_type_code", "series", "number", "issued_on", "issued_by", "is_primary")
 REPRESENTATIVE_COLUMNS = ("student_id", "person_id", "kind_code", "is_primary_contact")
 FIELD_NAMES = {
@@ -293,6 +296,7 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     for the writes still queued from the slice before (``copy_pipe``), and its own writes run while
     the next slice is mapped.
     """
+    flush_students(ctx)  # the slice before, if no enrolments followed it
     items = [PersonItem(person=r.person, section="Students", row=r.row, ref=r.ref, field="") for r in records]
     plan = plan_people(ctx, items)
     accepted = [(r, pid) for r, pid in zip(records, plan.result, strict=True) if pid is not None]
@@ -304,7 +308,6 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
         )
     } if ids else {}
     ctx.provenance.load(ctx.session, STUDENT, [pid for pid in ids if pid in students])
-    new_rows: dict[int, tuple[Any, ...]] = {}
     updates: dict[int, dict[str, Any]] = {}
     for record, pid in accepted:
         values = student_fields(record)
@@ -318,19 +321,36 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
                 current.update(merge.changes)
         elif pid not in ctx.created_students:
             ctx.created_students.add(pid)
-            new_rows[pid] = (pid, bool(values.get("has_special_needs", False)), values.get("health_group_code"),
-                             ctx.system_id, ctx.packet_id)
+            ctx.pending_students[pid] = [pid, bool(values.get("has_special_needs", False)),
+                                         values.get("health_group_code"), ctx.system_id, ctx.packet_id,
+                                         *([None] * len(CURRENT_STATE))]
             ctx.provenance.record(STUDENT, pid, values)
             ctx.spans.setdefault(pid, [])
         ctx.students[record.ref] = pid
         record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
     representatives = _plan_representatives(ctx, [record for record, _ in accepted], plan)
     write_people(ctx, items, plan)
-    copy_rows(ctx.session, _table(Student), STUDENT_COLUMNS, new_rows.values())
     update_by_id(ctx, Student, updates)
     if representatives is not None:
         representatives()
     ctx.applied += len(accepted)
+
+
+def flush_students(ctx: ApplyContext) -> None:
+    """Write the student rows created and not written yet – with the current state the enrolments of
+    their slice gave them, if any – and then what waits for them (their representatives).
+
+    A new student's row waits for the enrolments of its slice (an Excel row has both), so that it is
+    written once with its current organization, class and status instead of written and then updated
+    (an index update of every student). ``apply_chunks`` calls this before any other section and at the end.
+    """
+    if ctx.pending_students:
+        copy_rows(ctx.session, _table(Student), (*STUDENT_COLUMNS, *CURRENT_STATE),
+                  [tuple(row) for row in ctx.pending_students.values()])
+        ctx.pending_students = {}
+    writes, ctx.after_students = ctx.after_students, []
+    for write in writes:
+        write()
 
 
 def _plan_representatives(
@@ -362,9 +382,10 @@ def _plan_representatives(
 
     def write() -> None:
         write_people(ctx, items, plan)
-        copy_rows(
-            ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
-            [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known],
-        )
+        ctx.after_students.append(link)
+
+    def link() -> None:  # after the students' rows
+        copy_rows(ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
+                  [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known])
 
     return write

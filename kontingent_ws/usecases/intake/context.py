@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
@@ -88,6 +89,11 @@ class ApplyContext:
     applied: int = 0
     pending: dict[str, dict[tuple[object, ...], tuple[object, ...]]] = field(default_factory=dict)
     """Mark table → new rows not yet written, by key (``apply_marks``: written tens of thousands at a time)."""
+    pending_students: dict[int, list[object]] = field(default_factory=dict)
+    """Student rows created by the last slice of students and not written yet, so that the enrolments of
+    the same slice write their current state into them instead of updating them (``apply_people``)."""
+    after_students: list[Callable[[], None]] = field(default_factory=list)
+    """Writes waiting for ``pending_students`` (their representatives)."""
 
     def refuse(self, error: RowError) -> None:
         """Record an error that refuses its row."""
