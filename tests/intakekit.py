@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.excel_kinds import STUDENTS
 from adapters.identifiers import make_snils
 from adapters.safexml import parse_bytes
 from db.models import Organization
@@ -160,3 +163,27 @@ def store_enrolled_students(session: Session, world: World, settings: Settings, 
     return store_packet(session, settings, data=signed(packet_xml(packet_id, rows), world.netschool.identity),
                         sender=Sender(system_id=world.netschool.system_id, user_id=None), file_name="big.xml",
                         format=XML_PACKET)  # fmt: skip
+
+
+def excel_student_row(n: int, last: str, *, inn: str = NORTH_INN, **changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "last_name": last, "first_name": "Иван", "sex": "Мужской", "birth_date": dt.date(2014, 3, 12),
+        "citizenship": "Гражданин Российской Федерации", "snils": snils(n), "org_inn": inn, "class_name": "5А",
+        "school_year": "2025/2026", "program_kind": "Образовательная программа основного общего образования",
+        "education_form": "Очная", "entry_date": dt.date(2025, 9, 1), "entry_reason": "Зачисление (приём)",
+    }
+    row.update(changes)
+    return row
+
+
+def fill_students_template(template: bytes, rows: list[dict[str, object]]) -> bytes:
+    """The ``students`` template filled as a person would: one row per student from row 3."""
+    workbook = load_workbook(io.BytesIO(template))
+    sheet = workbook[STUDENTS.title]
+    keys = [column.key for column in STUDENTS.columns]
+    for offset, values in enumerate(rows):
+        for key, value in values.items():
+            sheet.cell(row=3 + offset, column=keys.index(key) + 1, value=value)
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()

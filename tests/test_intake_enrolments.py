@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from adapters.excel_kinds import STUDENTS
 from adapters.excel_template import build_template
 from db.engine import make_engine, make_session_factory
 from db.models import ClassGroup, Enrolment, LegalRepresentative, LoadRowError, Organization, Person, Student
@@ -26,6 +23,8 @@ from tests.intakekit import (
     SOUTH_KPP,
     World,
     enrolment,
+    excel_student_row,
+    fill_students_template,
     load,
     make_world,
     packet_xml,
@@ -174,20 +173,9 @@ def test_an_excel_upload_in_slices_writes_each_student_once_with_its_state(
     monkeypatch.setattr(pipeline, "CHUNK_SIZE", 2)
     session, _w = world
     settings = settings_for(db_url, tmp_path)
-    rows = [{"last_name": f"Лесков{n}", "first_name": "Иван", "sex": "Мужской", "birth_date": dt.date(2014, 3, 12),
-             "citizenship": "Гражданин Российской Федерации", "snils": snils(50 + n), "org_inn": NORTH_INN,
-             "class_name": f"{5 + n % 2}А", "school_year": "2025/2026",
-             "program_kind": "Образовательная программа основного общего образования", "education_form": "Очная",
-             "entry_date": dt.date(2025, 9, 1), "entry_reason": "Зачисление (приём)"} for n in range(5)]
-    workbook = load_workbook(io.BytesIO(build_template("students")))
-    sheet = workbook[STUDENTS.title]
-    keys = [column.key for column in STUDENTS.columns]
-    for offset, values in enumerate(rows):
-        for key, value in values.items():
-            sheet.cell(row=3 + offset, column=keys.index(key) + 1, value=value)
-    stream = io.BytesIO()
-    workbook.save(stream)
-    stored = store_packet(session, settings, data=stream.getvalue(), sender=Sender(system_id=None, user_id=None),
+    rows = [excel_student_row(50 + n, f"Лесков{n}", class_name=f"{5 + n % 2}А") for n in range(5)]
+    content = fill_students_template(build_template("students"), rows)
+    stored = store_packet(session, settings, data=content, sender=Sender(system_id=None, user_id=None),
                           file_name="upload.xlsx", format=EXCEL, kind="students")
     session.commit()
 

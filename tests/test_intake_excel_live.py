@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,9 @@ from db.models import AuditEvent, LoadJournal, Packet, Person, Student
 from kontingent_ws.security.caller import EMPLOYEE
 from kontingent_ws.security.provisioning import new_user
 from kontingent_ws.settings import Settings
-from tests.intakekit import NORTH_INN, SOUTH_INN, World, make_world, snils
+from tests.intakekit import SOUTH_INN, World, make_world
+from tests.intakekit import excel_student_row as student_row
+from tests.intakekit import fill_students_template as fill
 from tests.live import zeep_client
 
 PASSWORD = "Excel-upload-password-2025"
@@ -55,30 +56,6 @@ def live(db_url: str, live_server_factory: Callable[..., str], tmp_path: Any) ->
         yield Live(world=world, engine=engine, base_url=base)
     finally:
         engine.dispose()
-
-
-def student_row(n: int, last: str, *, inn: str = NORTH_INN, **changes: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "last_name": last, "first_name": "Иван", "sex": "Мужской", "birth_date": dt.date(2014, 3, 12),
-        "citizenship": "Гражданин Российской Федерации", "snils": snils(n), "org_inn": inn, "class_name": "5А",
-        "school_year": "2025/2026", "program_kind": "Образовательная программа основного общего образования",
-        "education_form": "Очная", "entry_date": dt.date(2025, 9, 1), "entry_reason": "Зачисление (приём)",
-    }
-    row.update(changes)
-    return row
-
-
-def fill(template: bytes, rows: list[dict[str, object]]) -> bytes:
-    """The downloaded template filled as a person would: one row per student from row 3."""
-    workbook = load_workbook(io.BytesIO(template))
-    sheet = workbook[STUDENTS.title]
-    keys = [column.key for column in STUDENTS.columns]
-    for offset, values in enumerate(rows):
-        for key, value in values.items():
-            sheet.cell(row=3 + offset, column=keys.index(key) + 1, value=value)
-    stream = io.BytesIO()
-    workbook.save(stream)
-    return stream.getvalue()
 
 
 def surnames(live: Live) -> list[str]:
