@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from adapters import validation
 from adapters.excel_kinds import Column
+from adapters.identifiers import IdentifierError
 from adapters.validation import RowSink, parse_dmy
 
 
@@ -37,6 +38,8 @@ def cell_text(value: object) -> str | None:
 class RowCells:
     """Typed readers over the cells of one data row."""
 
+    __slots__ = ("columns", "positions", "sink", "values")
+
     def __init__(
         self, values: Sequence[object], positions: Mapping[str, int], columns: Mapping[str, Column], sink: RowSink
     ):
@@ -45,9 +48,6 @@ class RowCells:
         self.positions = positions
         self.columns = columns
         self.sink = sink
-        self.texts = [(" ".join(value.split()) or None) if value.__class__ is str else cell_text(value)
-                      for value in values]
-        """Every cell as ``cell_text`` gives it (strings, by far the most frequent, converted inline)."""
 
     def header(self, key: str) -> str:
         """Field name of a column in row errors: its Russian header."""
@@ -61,7 +61,10 @@ class RowCells:
     def text(self, key: str, *, required: bool = False) -> str | None:
         """The cell as text; a missing required value is ``REQUIRED``."""
         position = self.positions.get(key)
-        value = None if position is None else self.texts[position]
+        value: str | None = None
+        if position is not None:  # as ``cell_text`` gives it, strings (by far the most frequent) inline
+            cell = self.values[position]
+            value = ((" ".join(cell.split()) or None) if cell else None) if isinstance(cell, str) else cell_text(cell)
         if value is None and required:
             self.sink.fail("REQUIRED", self.header(key), None)
         return value
@@ -90,12 +93,20 @@ class RowCells:
         classifier = self.columns[key].classifier
         if text is None or classifier is None:
             return None
-        return validation.check_name(self.sink, self.header(key), text, classifier)
+        code = validation.code_by_name(classifier, text)
+        if code is None:  # the row error, as ``check_name`` records it
+            return validation.check_name(self.sink, self.header(key), text, classifier)
+        return code
 
     def identifier(self, key: str, normalize: Callable[[str], str], *, required: bool = False) -> str | None:
         """An identifier checked and normalised by one of ``adapters.identifiers``."""
         text = self.text(key, required=required)
-        return None if text is None else validation.check_identifier(self.sink, self.header(key), text, normalize)
+        if text is None:
+            return None
+        try:
+            return normalize(text)
+        except IdentifierError:  # the row error, as ``check_identifier`` records it
+            return validation.check_identifier(self.sink, self.header(key), text, normalize)
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
         """A whole number."""

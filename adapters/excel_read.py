@@ -195,7 +195,12 @@ class SheetMapper:
             self.index += 1
             if self.index < FIRST_DATA_ROW:
                 continue
-            if not any(value.strip() if value.__class__ is str else value != "" for value in values):
+            if not values:
+                continue
+            first = values[0]  # most rows start with a filled cell: no need to look at the others
+            if not (first.strip() if first.__class__ is str else first != "") and not any(
+                value.strip() if value.__class__ is str else value != "" for value in values
+            ):
                 continue
             if len(values) < width:
                 values = [*values, *([""] * (width - len(values)))]

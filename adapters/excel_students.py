@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from adapters import identifiers, validation
 from adapters.excel_cells import EMAIL, POSTAL_CODE, RowCells, SameOrganization
@@ -37,8 +38,10 @@ REPRESENTATIVE_KEYS = ("rep_kind", "rep_last_name", "rep_first_name", "rep_middl
                        "rep_email")
 
 
+@lru_cache(maxsize=1024)
 def split_class_name(name: str) -> tuple[int, str | None] | None:
-    """``5А``, ``10 - б`` → ``(5, "А")``, ``(10, "Б")``; ``None`` when the name is not a number and a letter."""
+    """``5А``, ``10 - б`` → ``(5, "А")``, ``(10, "Б")``; ``None`` when the name is not a number and a letter
+    (a file names a few classes, each many times: kept for the next row)."""
     match = CLASS_NAME.fullmatch(name.upper())
     if match is None:
         return None
@@ -102,7 +105,7 @@ class StudentRows:
         )
 
     def _representative(self, cells: RowCells) -> RepresentativeRecord | None:
-        filled = any(cells.text(key) is not None for key in REPRESENTATIVE_KEYS)
+        filled = cells.text("rep_kind") is not None or any(cells.text(key) is not None for key in REPRESENTATIVE_KEYS)
         kind = cells.choice("rep_kind", required=filled)
         last_name = cells.text("rep_last_name", required=filled)
         first_name = cells.text("rep_first_name", required=filled)

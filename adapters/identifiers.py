@@ -10,6 +10,7 @@ written here, the latter because stdnum omits the final ``mod 10`` of the offici
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.ru import inn as stdnum_inn
@@ -29,6 +30,12 @@ _SEPARATORS = re.compile(r"[\s\-‐‑–—]+")
 
 
 def _digits(value: str) -> str:
+    """``value`` without whitespace and dashes (what ``_SEPARATORS`` matches)."""
+    if value.isdecimal():  # already clean: nothing to strip or remove
+        return value
+    compact = value.replace("-", "").replace(" ", "")
+    if compact.isdecimal():  # only ASCII hyphens and spaces between the digits: the same as the regex
+        return compact
     return _SEPARATORS.sub("", value.strip())
 
 
@@ -44,9 +51,11 @@ SNILS_UNCHECKED_UP_TO = 1_001_998
 """Numbers up to 001-001-998 were issued before the check digits existed: they carry no check."""
 
 
-def snils_check_digits(number9: str) -> str:
-    """The two check digits of a nine-digit СНИЛС body."""
-    total = sum(int(digit) * weight for digit, weight in zip(number9, range(9, 0, -1), strict=True))
+def _snils_total(number9: str) -> int:
+    return sum(int(digit) * weight for digit, weight in zip(number9, range(9, 0, -1), strict=True))
+
+
+def _snils_check(total: int) -> str:
     if total < 100:
         check = total
     elif total in (100, 101):
@@ -56,10 +65,28 @@ def snils_check_digits(number9: str) -> str:
     return f"{check:02d}"
 
 
+_SNILS_PART_TOTALS = tuple(
+    {f"{number:03d}": _snils_total("0" * start + f"{number:03d}" + "0" * (6 - start)) for number in range(1000)}
+    for start in (0, 3, 6)
+)
+"""For each third of a СНИЛС body (ASCII digits): its three digits → their share of the weighted sum."""
+_SNILS_CHECKS = tuple(_snils_check(total) for total in range(9 * 9 * 5 + 1))
+"""Weighted sum of a body (at most 9 × 45) → its check digits."""
+
+
+def snils_check_digits(number9: str) -> str:
+    """The two check digits of a nine-digit СНИЛС body."""
+    first, second, third = _SNILS_PART_TOTALS
+    try:  # nine ASCII digits: three look-ups
+        return _SNILS_CHECKS[first[number9[:3]] + second[number9[3:6]] + third[number9[6:]]]
+    except KeyError:  # other digits or another length: the rule as written
+        return _snils_check(_snils_total(number9))
+
+
 def normalize_snils(value: str) -> str:
     """``112-233-445 95`` or ``11223344595`` → ``11223344595``."""
     digits = _digits(value)
-    if not re.fullmatch(r"\d{11}", digits):
+    if len(digits) != 11 or not digits.isdecimal():  # what ``\d{11}`` matches: decimal digits of any script
         raise IdentifierError("SNILS_FORMAT", "СНИЛС должен состоять из 11 цифр (формат XXX-XXX-XXX YY)")
     body, check = digits[:9], digits[9:]
     if int(body) > SNILS_UNCHECKED_UP_TO and snils_check_digits(body) != check:
@@ -211,16 +238,24 @@ def normalize_birth_certificate(series: str, number: str) -> tuple[str, str]:
     Cyrillic look-alikes in the Roman part (``1 У Х Л С``) and Latin look-alikes in the letter part
     are replaced before the check. Returns ``(series, number)``.
     """
-    compact = series.strip().upper()
-    match = _SERIES_SPLIT.match(compact)
+    normalized = _birth_certificate_series(series)
     digits = _digits(number)
-    if match is None or not re.fullmatch(r"\d{6}", digits):
+    if normalized is None or len(digits) != 6 or not digits.isdecimal():
         raise IdentifierError("BIRTH_CERTIFICATE_FORMAT", _BIRTH_CERTIFICATE_MESSAGE)
+    return normalized, digits
+
+
+@lru_cache(maxsize=1024)
+def _birth_certificate_series(series: str) -> str | None:
+    """The series ``IV-АБ`` of a birth certificate, or ``None`` when it is not one (a file repeats a few)."""
+    match = _SERIES_SPLIT.match(series.strip().upper())
+    if match is None:
+        return None
     roman = match.group(1).translate(_ROMAN_LOOKALIKES)
     letters = match.group(2).translate(_CYRILLIC_LOOKALIKES)
     if not _ROMAN.fullmatch(roman) or not re.fullmatch(r"[А-ЯЁ]{2}", letters):
-        raise IdentifierError("BIRTH_CERTIFICATE_FORMAT", _BIRTH_CERTIFICATE_MESSAGE)
-    return f"{roman}-{letters}", digits
+        return None
+    return f"{roman}-{letters}"
 
 
 _BIRTH_CERTIFICATE_MESSAGE = (

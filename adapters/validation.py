@@ -60,7 +60,8 @@ class RowSink:
     @property
     def rejected(self) -> bool:
         """Whether the row has an error that keeps it out of the batch."""
-        return any(error.severity == "error" for error in self.errors)
+        errors = self.errors
+        return bool(errors) and any(error.severity == "error" for error in errors)
 
 
 def parse_dmy(text: str) -> date | None:
