@@ -4,12 +4,31 @@ every write queued before it; a failed write is raised at the next read and roll
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import sys
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import CheckConstraint, Column, Engine, Integer, MetaData, String, Table, event, select, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Engine,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -154,3 +173,65 @@ def test_threads_switch_more_often_only_while_a_pipe_is_open(engine: Engine) -> 
         assert sys.getswitchinterval() == min(copy_pipe.SWITCH_INTERVAL, before)
         session.commit()
     assert sys.getswitchinterval() == before
+
+
+WIDE = Table(
+    "bulk_wide", METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(5)),
+    Column("note", Text),
+    Column("day", Date),
+    Column("amount", Numeric(5, 2)),
+    Column("flag", Boolean),
+    Column("count", BigInteger),
+)
+"""Every kind of column an intake update writes, and a short one (an explicit cast cuts a longer text)."""
+WIDE_COLUMNS = ("label", "note", "day", "amount", "flag", "count")
+
+
+def _wide_values(rng: random.Random, *, long_labels: bool = True) -> tuple[object, ...]:
+    def maybe(value: object) -> object:
+        return None if rng.random() < 0.15 else value
+
+    text = "".join(rng.choice([*'aЁ %\\\t\n\r"{},', "NULL", "'"]) for _ in range(rng.randrange(0, 8)))
+    day = dt.date(1, 1, 1) + dt.timedelta(days=rng.randrange(3_650_000))
+    return (
+        maybe(text if long_labels and rng.random() < 0.3 else text[:5]), maybe(text), maybe(day),
+        maybe(Decimal(rng.randrange(-99_999, 99_999)).scaleb(-3)), maybe(rng.random() < 0.5),
+        maybe(rng.randrange(-(2**62), 2**62)),
+    )
+
+
+def test_updates_write_what_a_cast_of_each_value_writes(engine: Engine) -> None:
+    """``update_rows`` against one ``UPDATE … SET column = CAST(value AS type)`` a row on PostgreSQL
+    (its ``VALUES`` list cast each value so) and ``executemany`` on SQLite."""
+    rng = random.Random(5)
+    ids = list(range(1, 401))
+    with Session(engine) as session:
+        session.execute(WIDE.insert(), [
+            {"id": i, **dict(zip(WIDE_COLUMNS, _wide_values(rng, long_labels=False), strict=True))} for i in ids
+        ])
+        session.commit()
+    shapes = [WIDE_COLUMNS, ("note",), ("day", "flag"), ("amount", "count", "label")]
+    updates = [(shape, [(i, *(dict(zip(WIDE_COLUMNS, _wide_values(rng), strict=True))[name] for name in shape))
+                        for i in rng.sample(ids, 150)]) for shape in shapes]
+    with Session(engine) as session:
+        for shape, rows in updates:
+            update_rows(session, WIDE, shape, rows)
+        written = session.execute(select(WIDE).order_by(WIDE.c.id)).all()
+        session.rollback()
+    with Session(engine) as session:  # the same updates value by value
+        types = {name: WIDE.c[name].type.compile(engine.dialect) for name in WIDE_COLUMNS}
+        for shape, rows in updates:
+            for row in rows:
+                values = dict(zip(shape, row[1:], strict=True))
+                if not _postgres(engine):
+                    session.execute(WIDE.update().where(WIDE.c.id == row[0]).values(values))
+                    continue
+                casts = ", ".join(f"{name} = CAST(:{name} AS {types[name]})" for name in shape)
+                session.execute(text(f"UPDATE bulk_wide SET {casts} WHERE id = :id"), {"id": row[0], **values})
+        expected = session.execute(select(WIDE).order_by(WIDE.c.id)).all()
+        session.rollback()
+    assert written == expected
+    if _postgres(engine):
+        assert any(row.label is not None and len(row.label) == 5 for row in written)

@@ -3,17 +3,19 @@ real pipeline on every backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
 from db.models import FieldProvenance, LoadJournal, LoadRowError, Packet, Person, ProviderPriority
-from kontingent_ws.usecases.intake.priority import PriorityRules, field_writer
+from kontingent_ws.usecases.intake.priority import PriorityRules, Provenance, field_names, field_writer, merge_fields
 from tests.intakekit import World, load, make_world, packet_xml, settings_for, snils, student
 
 A, B, C = "+7 900 000-00-01", "+7 900 000-00-02", "+7 900 000-00-03"
@@ -175,3 +177,66 @@ def test_provenance_rows(case: ProvenanceCase, world: tuple[Session, World], db_
         assert owner is not None and names[owner.system_id] == phone_rows[0][0]
     else:
         assert owner is None
+
+
+# -- the merge and the fields column, against their plain definitions on generated inputs --
+
+_NAMES = ("phone", "email", "sex", "snils", "last_name")
+_SYSTEMS = st.sampled_from([1, 2, 3, 4])
+
+
+def _plain_merge(rules: PriorityRules, writers: dict[tuple[str, int, str], int], *, entity: str, entity_id: int,
+                 current: dict[str, object], incoming: dict[str, object],
+                 writer: int) -> tuple[dict[str, object], list[str], list[int], list[str]]:
+    """``merge_fields`` as first written: every field asks ``may_overwrite``."""
+    changes, kept, kept_by, touched = {}, [], [], []
+    for name, value in incoming.items():
+        previous = writers.get((entity, entity_id, name))
+        if not rules.may_overwrite(writer, previous):
+            if current.get(name) != value:
+                kept.append(name)
+                kept_by.append(previous or 0)
+            continue
+        if current.get(name) != value:
+            changes[name] = value
+            touched.append(name)
+        elif previous != writer:
+            touched.append(name)
+    return changes, kept, kept_by, touched
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ranks=st.dictionaries(_SYSTEMS, st.integers(1, 3), max_size=4),
+    owners=st.dictionaries(st.sampled_from(_NAMES), _SYSTEMS, max_size=5),
+    others=st.booleans(),
+    current=st.dictionaries(st.sampled_from(_NAMES), st.sampled_from(["a", "b", None]), max_size=5),
+    incoming=st.dictionaries(st.sampled_from(_NAMES), st.sampled_from(["a", "b", None]), max_size=5),
+    writer=_SYSTEMS,
+    recorded=st.sets(st.sampled_from(_NAMES), max_size=2),
+)
+def test_merge_fields_equals_its_plain_definition(
+    ranks: dict[int, int], owners: dict[str, int], others: bool, current: dict[str, object],
+    incoming: dict[str, object], writer: int, recorded: set[str],
+) -> None:
+    rules = PriorityRules(ranks=ranks, names={})
+    provenance = Provenance()
+    provenance.writers.update({("person", 7, name): system for name, system in owners.items()})
+    if others:  # another record's provenance loaded in the same slice
+        provenance.writers[("person", 8, "phone")] = 1
+    provenance.record("person", 7, recorded)
+    merge = merge_fields(rules, provenance, entity="person", entity_id=7, current=current, incoming=incoming,
+                         writer=writer)
+    changes, kept, kept_by, touched = _plain_merge(rules, provenance.writers, entity="person", entity_id=7,
+                                                   current=current, incoming=incoming, writer=writer)
+    assert (merge.changes, list(merge.kept), list(merge.kept_by)) == (changes, kept, kept_by)
+    assert provenance.written[("person", 7)] == recorded | set(touched)
+
+
+@pytest.mark.parametrize(
+    "fields", [set(), {"phone"}, {"sex", "phone", "email"}, frozenset({"snils", "inn"}), ["phone", "email", "phone"],
+               ("b", "a"), {"name": 1, "email": 2}]
+)
+def test_field_names_sorted_and_space_separated(fields: Iterable[str]) -> None:
+    for _ in range(2):  # the second time from the cache
+        assert field_names(fields) == " ".join(sorted(fields))

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session, SessionTransaction
@@ -62,17 +62,6 @@ _PENDING = "kontingent.pending_changes"
 _APPEND_COLUMNS = ("entity", "entity_id", "operation", "merged_into_id", "org_unit_id", "changed_at")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PendingChange:
-    """A change remembered in a session, appended to ``change_log`` when the session commits."""
-
-    entity: str
-    entity_id: int
-    operation: str
-    merged_into_id: int | None
-    org_unit_id: int | None
-
-
 def record_change(
     session: Session,
     entity: str,
@@ -97,21 +86,20 @@ def record_change(
         raise ValueError("merged_into_id is given exactly for merges")
     if operation == MERGE and entity != STUDENT:
         raise ValueError("only persons (entity 'student') are merged")
-    pending: dict[PendingChange, None] | None = session.info.get(_PENDING)
+    pending: dict[str, None] | None = session.info.get(_PENDING)
     if pending is None:  # the first change of the transaction (the end of a transaction forgets them)
         session.connection()  # begin the transaction now, so that its rollback forgets the change
         pending = session.info[_PENDING] = {}
         if not event.contains(session, "before_commit", _append_pending):
             event.listen(session, "before_commit", _append_pending)
             event.listen(session, "after_transaction_end", _forget_pending)
-    change = PendingChange(
-        entity=entity,
-        entity_id=entity_id,
-        operation=operation,
-        merged_into_id=merged_into_id,
-        org_unit_id=org_unit_id,
-    )
-    pending[change] = None  # ordered, and the same change twice in a transaction is one row
+    # the change as its line of COPY text up to the time (a string: small, hashed once, never
+    # walked by the garbage collector); ordered, and the same change twice in a transaction is one row
+    org = NULL if org_unit_id is None else f"{org_unit_id:d}"
+    if merged_into_id is None:
+        pending[f"{entity}\t{entity_id:d}\t{operation}\t{NULL}\t{org}\t"] = None
+    else:
+        pending[f"{entity}\t{entity_id:d}\t{operation}\t{merged_into_id:d}\t{org}\t"] = None
 
 
 def _is_postgres(session: Session) -> bool:
@@ -119,23 +107,18 @@ def _is_postgres(session: Session) -> bool:
 
 
 def _append_pending(session: Session) -> None:
-    pending: dict[PendingChange, None] | None = session.info.pop(_PENDING, None)
+    pending: dict[str, None] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
     now = utcnow()
     if not _is_postgres(session):
-        session.execute(
-            insert(ChangeLog),
-            [dict(zip(_APPEND_COLUMNS, _row(c, now), strict=True)) for c in pending],
-        )
+        session.execute(insert(ChangeLog), [_row(line, now) for line in pending])
         return
     # COPY: the lock is held for the append and the commit, and COPY appends a bulk writer's
     # thousands of rows several times faster than a multi-row INSERT. Entities and operations are
-    # checked names, the rest numbers and a timestamp: nothing needs COPY's escaping, so the rows
-    # skip copy_line's per-type formatting (half the cost a row).
-    data = io.StringIO(
-        "".join("\t".join(NULL if v is None else str(v) for v in _row(c, now)) + "\n" for c in pending)
-    )
+    # checked names, the rest numbers and a timestamp: nothing needs COPY's escaping, so each change
+    # was kept as its line, and the time ends every one.
+    data = io.StringIO(_copy_data(pending, now))
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
     cursor = session.connection().connection.cursor()
     try:
@@ -144,8 +127,23 @@ def _append_pending(session: Session) -> None:
         cursor.close()
 
 
-def _row(change: PendingChange, at: dt.datetime) -> tuple[object, ...]:
-    return (change.entity, change.entity_id, change.operation, change.merged_into_id, change.org_unit_id, at)
+def _copy_data(pending: Iterable[str], at: dt.datetime) -> str:
+    """The COPY text of the pending changes (``_APPEND_COLUMNS``), each ended by the time ``at``."""
+    end = f"{at}\n"
+    return end.join(pending) + end
+
+
+def _row(line: str, at: dt.datetime) -> dict[str, object]:
+    """A pending change's line as the values of its ``change_log`` row."""
+    entity, entity_id, operation, merged_into_id, org_unit_id, _ = line.split("\t")
+    return {
+        "entity": entity,
+        "entity_id": int(entity_id),
+        "operation": operation,
+        "merged_into_id": None if merged_into_id == NULL else int(merged_into_id),
+        "org_unit_id": None if org_unit_id == NULL else int(org_unit_id),
+        "changed_at": at,
+    }
 
 
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:

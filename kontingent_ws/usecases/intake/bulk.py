@@ -1,5 +1,5 @@
 """Bulk writes for the intake: new ids in one round trip, new rows by COPY on PostgreSQL (run in the
-background by ``copy_pipe`` while the next slice is mapped), updates as one ``UPDATE … FROM VALUES``.
+background by ``copy_pipe`` while the next slice is mapped), updates as one ``UPDATE … FROM unnest``.
 
 On SQLite (tests, small installations) the same calls fall back to ``executemany`` inserts and
 ``RETURNING``; the rows written are identical.
@@ -11,11 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg2.extras import execute_values
 from sqlalchemy import Connection, Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from db.copytext import copy_text
+from db.copytext import array_literal, copy_text
 from kontingent_ws.usecases.intake.copy_pipe import pipe_of
 
 
@@ -109,9 +108,11 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iter
 def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """``UPDATE table SET columns`` for every row ``(id, *values)``: one statement on PostgreSQL.
 
-    On PostgreSQL the rows travel as one ``VALUES`` list joined to the table (``UPDATE … FROM``),
-    each value cast to its column's type, queued on the session's pipe behind the writes before it
-    (nothing reads its result; the next read waits for it); elsewhere one ``executemany``.
+    On PostgreSQL the rows travel as one array a column (``array_literal``: one text parameter,
+    each element read by its column type's input function as a cast value of a ``VALUES`` list
+    was), unnested and joined to the table (``UPDATE … FROM``), queued on the session's pipe behind
+    the writes before it (nothing reads its result; the next read waits for it); elsewhere one
+    ``executemany``.
     """
     if not rows:
         return
@@ -123,14 +124,14 @@ def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
         session.execute(statement, params)
         return
     dialect = session.get_bind().dialect
-    casts = ", ".join(f"%s::{table.c[name].type.compile(dialect)}" for name in ("id", *columns))
+    arrays = ", ".join(f"CAST(%s AS {table.c[name].type.compile(dialect)}[])" for name in ("id", *columns))
     assignments = ", ".join(f"{name} = v.{name}" for name in columns)
     names = ", ".join(("id", *columns))
     # names come from the table's metadata, values travel as parameters
-    sql = f"UPDATE {table.name} AS t SET {assignments} FROM (VALUES %s) AS v({names}) WHERE t.id = v.id"  # noqa: S608
-    values = [tuple(row) for row in rows]
+    sql = f"UPDATE {table.name} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"  # noqa: S608
+    parameters = [array_literal(column) for column in zip(*rows, strict=True)]
 
     def write(cursor: Any) -> None:
-        execute_values(cursor, sql, values, template=f"({casts})", page_size=max(len(values), 1))
+        cursor.execute(sql, parameters)
 
-    pipe_of(session).submit_write(write, sum(len(str(value)) + 4 for value in values[0]) * len(values), sql)
+    pipe_of(session).submit_write(write, sum(map(len, parameters)), sql)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from adapters.records import PersonRecord, direct_init
+from db.copytext import array_literal
 from db.hierarchy import subtree_ids
 from db.models import Person, Student
 from db.names import normalize_name
@@ -106,7 +107,8 @@ _BY_NAME_POSTGRES = text(
 """The same lookups on PostgreSQL, one index probe per key. A large packet grows ``person`` inside
 its own transaction, where the planner still sees the table as it was (often empty) and would scan
 it whole for an ``IN`` list of hundreds of keys – once per slice, quadratic in the packet. ``OFFSET 0``
-keeps the planner from turning the lateral probe back into such a join."""
+keeps the planner from turning the lateral probe back into such a join. Each array travels as one
+text parameter (``array_literal``)."""
 
 
 def _known(row: Sequence[Any]) -> Known:
@@ -127,17 +129,15 @@ def load_candidates(
     snils = sorted({p.snils for p in people if p.snils})
     if name_keys is None:
         name_keys = [NameKey.of(p) for p in people]
-    keys = sorted(
-        {(k.last, k.first, k.middle, k.birth_date) for k in name_keys if k is not None},
-        key=lambda t: (t[0], t[1], t[2], t[3].isoformat()),
-    )
+    # dates compare as their ISO texts do (the order the keys were once sorted by)
+    keys = sorted({(k.last, k.first, k.middle, k.birth_date) for k in name_keys if k is not None})
     by_snils: dict[str, Known] = {}
     by_name: dict[NameKey, list[Known]] = {}
     postgres = session.get_bind().dialect.name == "postgresql"
     live = Person.merged_into_id.is_(None)
     for batch in _chunks(snils):
         rows = (
-            session.execute(_BY_SNILS_POSTGRES, {"snils": list(batch)}) if postgres
+            session.execute(_BY_SNILS_POSTGRES, {"snils": array_literal(batch)}) if postgres
             else session.execute(select(*_COLUMNS).where(Person.snils.in_(batch), live))
         )
         for row in rows:
@@ -145,7 +145,7 @@ def load_candidates(
             by_snils[known.snils or ""] = known
     for batch in _chunks(keys):
         if postgres:
-            columns = [list(column) for column in zip(*batch, strict=True)]
+            columns = [array_literal(column) for column in zip(*batch, strict=True)]
             rows = session.execute(_BY_NAME_POSTGRES, dict(zip(("l", "f", "m", "b"), columns, strict=True)))
         else:
             # the whole key (the patronymic too) in SQL: persons sharing only a common name and birth date stay out

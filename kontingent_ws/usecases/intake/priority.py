@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from db.copytext import array_literal
 from db.models import FieldProvenance, InfoSystem, ProviderPriority
 from kontingent_ws.usecases.intake.bulk import copy_rows
 
@@ -82,9 +84,22 @@ class StoredRow:
     written_at: dt.datetime
 
 
+_FIELD_NAMES: dict[frozenset[str], str] = {}
+"""A set of field names → its ``fields`` text (a load writes the same few sets again and again)."""
+_FIELD_NAMES_MAX = 4096
+
+
 def field_names(fields: Iterable[str]) -> str:
     """The ``fields`` column: the names sorted, separated by a space."""
-    return " ".join(sorted(fields))
+    if not isinstance(fields, set | frozenset):
+        return " ".join(sorted(fields))
+    key = fields if isinstance(fields, frozenset) else frozenset(fields)
+    text = _FIELD_NAMES.get(key)
+    if text is None:
+        text = " ".join(sorted(key))
+        if len(_FIELD_NAMES) < _FIELD_NAMES_MAX:
+            _FIELD_NAMES[key] = text
+    return text
 
 
 def field_writer(session: Session, entity: str, entity_id: int, name: str) -> FieldProvenance | None:
@@ -93,6 +108,9 @@ def field_writer(session: Session, entity: str, entity_id: int, name: str) -> Fi
         select(FieldProvenance).where(FieldProvenance.entity == entity, FieldProvenance.entity_id == entity_id)
     )
     return next((row for row in rows if name in row.field_names), None)
+
+
+_NO_ROWS: Mapping[int, StoredRow] = MappingProxyType({})
 
 
 @dataclass(kw_only=True)
@@ -119,7 +137,9 @@ class Provenance:
         size = len(wanted) if postgres else LOOKUP_BATCH
         for start in range(0, len(wanted), size):
             batch = wanted[start : start + size]
-            rows = session.execute(_LOAD_POSTGRES, {"ids": batch, "entity": entity}) if postgres else session.execute(
+            rows = session.execute(
+                _LOAD_POSTGRES, {"ids": array_literal(batch), "entity": entity}
+            ) if postgres else session.execute(
                 select(FieldProvenance.entity_id, FieldProvenance.system_id, FieldProvenance.fields,
                        FieldProvenance.packet_id, FieldProvenance.written_at).where(
                     FieldProvenance.entity == entity, FieldProvenance.entity_id.in_(batch)
@@ -135,10 +155,12 @@ class Provenance:
 
     def record(self, entity: str, entity_id: int, names: Iterable[str]) -> None:
         """Remember that this packet wrote ``names`` of the entity."""
-        written = self.written.get((entity, entity_id))
+        key = (entity, entity_id)
+        written = self.written.get(key)
         if written is None:
-            written = self.written[(entity, entity_id)] = set()
-        written.update(names)
+            self.written[key] = set(names)
+        else:
+            written.update(names)
 
     def save(self, session: Session, *, system_id: int, packet_id: int, now: dt.datetime) -> None:
         """Write the provenance of every recorded field and forget everything, so memory does not
@@ -153,7 +175,7 @@ class Provenance:
         for (entity, entity_id), names in self.written.items():
             if not names:
                 continue
-            stored = self.stored.get((entity, entity_id), {})
+            stored = self.stored.get((entity, entity_id), _NO_ROWS)
             own = stored.get(system_id)
             if own is not None:
                 replaced.append((entity, entity_id, system_id))
@@ -209,9 +231,10 @@ def merge_fields(
     kept: list[str] = []
     kept_by: list[int] = []
     touched: list[str] = []
+    writers = provenance.writers
     for name, value in incoming.items():
-        previous = provenance.writers.get((entity, entity_id, name))
-        if not rules.may_overwrite(writer, previous):
+        previous = writers.get((entity, entity_id, name)) if writers else None
+        if previous is not None and previous != writer and not rules.may_overwrite(writer, previous):
             if current.get(name) != value:
                 kept.append(name)
                 kept_by.append(previous or 0)
