@@ -126,7 +126,7 @@ def array_literal(values: Sequence[Any]) -> str:
 def _array_element(value: Any) -> str:
     if value is None:
         return "NULL"
-    if isinstance(value, bool):
-        return "t" if value else "f"
+    if isinstance(value, bool):  # as the driver writes one (a text column gets the same word)
+        return "true" if value else "false"
     text = value.isoformat() if isinstance(value, dt.date | dt.datetime) else str(value)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

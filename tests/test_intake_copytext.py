@@ -109,7 +109,7 @@ def test_array_literal_forms() -> None:
     assert array_literal(["ИВАНОВ", "", "NULL", "a,b {c}"]) == '{"ИВАНОВ","","NULL","a,b {c}"}'
     assert array_literal(['say "hi"', "back\\slash", None]) == '{"say \\"hi\\"","back\\\\slash",NULL}'
     assert array_literal([None, dt.date(2020, 2, 29)]) == '{NULL,"2020-02-29"}'
-    assert array_literal([True, None, False]) == "{t,NULL,f}"
+    assert array_literal([True, None, False]) == "{true,NULL,false}"
 
 
 def _generated(kind: str, count: int, seed: int) -> list[Any]:
@@ -124,6 +124,8 @@ def _generated(kind: str, count: int, seed: int) -> list[Any]:
             values.append("".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 7))))
         elif kind == "date":
             values.append(dt.date(1, 1, 1) + dt.timedelta(days=rng.randrange(3_650_000)))
+        elif kind == "boolean":
+            values.append(rng.random() < 0.5)
         elif kind == "bigint":
             values.append(rng.randrange(-(2**62), 2**62))
         else:
@@ -131,9 +133,10 @@ def _generated(kind: str, count: int, seed: int) -> list[Any]:
     return values
 
 
-@pytest.mark.parametrize("kind", ["text", "date", "bigint", "numeric"])
+@pytest.mark.parametrize("kind", ["text", "date", "bigint", "numeric", "boolean"])
 @pytest.mark.parametrize("nulls", [True, False])
 def test_array_literal_reads_back_as_the_list_on_postgresql(postgresql_url: str, kind: str, nulls: bool) -> None:
+    """Also into a text array: each element the text the driver's own adaptation casts to."""
     engine = make_engine(postgresql_url)
     try:
         with engine.connect() as connection:
@@ -146,5 +149,9 @@ def test_array_literal_reads_back_as_the_list_on_postgresql(postgresql_url: str,
                                    (array_literal(sample), list(sample)))
                     literal, adapted = cursor.fetchone()
                     assert literal == adapted == sample
+                    cursor.execute("SELECT CAST(%s AS text[]), CAST(%s AS text[])",
+                                   (array_literal(sample), list(sample)))
+                    as_text, adapted_as_text = cursor.fetchone()
+                    assert as_text == adapted_as_text
     finally:
         engine.dispose()
