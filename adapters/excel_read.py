@@ -250,17 +250,10 @@ def read_upload(
     ``created`` (default: now) is the upload's time: no date in the rows may be later. The batch's
     ``packet_id`` is ``sha256:<hex>`` of the content, so the same file uploaded twice is the same input.
     """
-    kind = kind_named(expected_kind)
-    with few_collections():
-        workbook = open_workbook(content)
-        try:
-            check_mark(workbook, kind)
-            rows = _sheet_rows(workbook, kind.title, max_rows)
-        finally:
-            workbook.close()
-        created = created or datetime.now(UTC)
-        mapper, errors = map_rows(kind, rows, today=created.date())
-    return mapper.batch(_header(content, kind, mapper, provider, created), tuple(errors))
+    _, slices = stream_upload(content, expected_kind, provider=provider, created=created, max_rows=max_rows,
+                              slice_rows=None)
+    (batch,) = slices  # the whole sheet is one slice
+    return batch
 
 
 def stream_upload(
@@ -270,10 +263,11 @@ def stream_upload(
     provider: str = DEFAULT_PROVIDER,
     created: datetime | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
-    slice_rows: int = SLICE_ROWS,
+    slice_rows: int | None = SLICE_ROWS,
 ) -> tuple[BatchHeader, Iterator[MappedBatch]]:
-    """``read_upload`` a slice of ``slice_rows`` spreadsheet rows at a time: the header, then the
-    records and errors of each slice (a class, subject or period with the first slice naming it).
+    """``read_upload`` a slice of ``slice_rows`` spreadsheet rows at a time (``None``: the whole sheet in
+    one): the header, then the records and errors of each slice (a class, subject or period with the
+    first slice naming it).
 
     The file as a whole is checked before this returns (``TemplateError``); the rows are mapped
     as the slices are taken, up to the first one naming the file's organization (the header
@@ -291,7 +285,7 @@ def stream_upload(
     mapper = SheetMapper(kind, _iter_rows(sheet), today=created.date())
     try:
         with few_collections():
-            while not mapper.done and not mapper.mapper.org_settled:
+            while not mapper.done and (slice_rows is None or not mapper.mapper.org_settled):
                 mapper.read(slice_rows)
     except BaseException:
         workbook.close()

@@ -7,7 +7,7 @@ provider is kept and reported as a warning) and updated with one ``executemany``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,17 +328,17 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
             ctx.spans.setdefault(pid, [])
         ctx.students[record.ref] = pid
         record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
-    representatives = _plan_representatives(ctx, [record for record, _ in accepted], plan)
+    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan)
     write_people(ctx, items, plan)
     update_by_id(ctx, Student, updates)
-    if representatives is not None:
-        representatives()
+    write_people(ctx, rep_items, rep_plan)
+    ctx.pending_links.extend(links)  # written after the students' rows
     ctx.applied += len(accepted)
 
 
 def flush_students(ctx: ApplyContext) -> None:
     """Write the student rows created and not written yet – with the current state the enrolments of
-    their slice gave them, if any – and then what waits for them (their representatives).
+    their slice gave them, if any – and then their links to their representatives.
 
     A new student's row waits for the enrolments of its slice (an Excel row has both), so that it is
     written once with its current organization, class and status instead of written and then updated
@@ -348,23 +348,22 @@ def flush_students(ctx: ApplyContext) -> None:
         copy_rows(ctx.session, _table(Student), (*STUDENT_COLUMNS, *CURRENT_STATE),
                   [tuple(row) for row in ctx.pending_students.values()])
         ctx.pending_students = {}
-    writes, ctx.after_students = ctx.after_students, []
-    for write in writes:
-        write()
+    if ctx.pending_links:
+        copy_rows(ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS, ctx.pending_links)
+        ctx.pending_links = []
 
 
 def _plan_representatives(
     ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan
-) -> Callable[[], None] | None:
-    """Match the representatives of accepted students (reads only); returns what writes them."""
+) -> tuple[list[PersonItem], PeoplePlan, list[tuple[Any, ...]]]:
+    """Match the representatives of accepted students (reads only): their items, their plan and the
+    student–representative links to add (``REPRESENTATIVE_COLUMNS``)."""
     items, owners = [], []
     for record in records:
         for position, representative in enumerate(record.representatives, start=1):
             items.append(PersonItem(person=representative.person, section="Students", row=record.row,
                                     ref=record.ref, field=f"Representative[{position}]/Person", optional=True))
             owners.append((ctx.students[record.ref], representative.kind, position == 1))
-    if not items:
-        return None
     plan = plan_people(ctx, items, planned=students)
     pairs = {
         (student_id, person_id): (kind, first)
@@ -379,13 +378,4 @@ def _plan_representatives(
             )
         ).tuples()
     ) if not all(sid in ctx.new_people for sid in student_ids) else set()
-
-    def write() -> None:
-        write_people(ctx, items, plan)
-        ctx.after_students.append(link)
-
-    def link() -> None:  # after the students' rows
-        copy_rows(ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS,
-                  [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known])
-
-    return write
+    return items, plan, [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known]

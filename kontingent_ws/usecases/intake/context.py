@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
@@ -92,8 +91,8 @@ class ApplyContext:
     pending_students: dict[int, list[object]] = field(default_factory=dict)
     """Student rows created by the last slice of students and not written yet, so that the enrolments of
     the same slice write their current state into them instead of updating them (``apply_people``)."""
-    after_students: list[Callable[[], None]] = field(default_factory=list)
-    """Writes waiting for ``pending_students`` (their representatives)."""
+    pending_links: list[tuple[object, ...]] = field(default_factory=list)
+    """Student–representative links waiting for ``pending_students`` (``apply_people.REPRESENTATIVE_COLUMNS``)."""
 
     def refuse(self, error: RowError) -> None:
         """Record an error that refuses its row."""
