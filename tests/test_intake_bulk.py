@@ -104,6 +104,56 @@ def test_postgresql_takes_ids_in_growing_blocks_without_waiting_for_queued_write
     assert fetched == [10, 10, 20, 40]  # 80 ids in four round trips: what was asked, then all taken before
 
 
+def test_postgresql_fetches_the_next_block_of_ids_in_the_background(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _postgres(engine):
+        return  # no sequence on SQLite
+    monkeypatch.setattr(bulk, "PREFETCH_FROM", 20)
+    fetched: list[tuple[int, bool]] = []
+
+    def counting(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if "nextval" in statement:
+            fetched.append((parameters["count"], threading.current_thread() is threading.main_thread()))
+
+    event.listen(engine, "before_cursor_execute", counting)
+    handed: list[int] = []
+    try:
+        with Session(engine) as session:
+            for _ in range(12):
+                handed.extend(allocate_ids(session, ROWS, 10))
+            session.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", counting)
+    # 10, 10 and 20 asked for by the load; from 20 taken on, each next block comes from the other thread
+    assert fetched[:3] == [(10, True), (10, True), (20, False)]
+    assert all(not in_main for _count, in_main in fetched[2:])
+    assert len(fetched) >= 4
+    assert handed == sorted(handed) and len(set(handed)) == 120
+
+
+def test_a_failed_background_fetch_of_ids_is_raised_when_its_ids_are_needed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _postgres(engine):
+        return
+    monkeypatch.setattr(bulk, "PREFETCH_FROM", 10)
+    real = bulk._next_values
+
+    def failing(eng: Engine, table: Table, count: int) -> list[int]:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("sequence unavailable")
+        return real(eng, table, count)
+
+    monkeypatch.setattr(bulk, "_next_values", failing)
+    with Session(engine) as session:
+        first = allocate_ids(session, ROWS, 10)  # taken at once; the next block fails in the background
+        with pytest.raises(RuntimeError, match="sequence unavailable"):
+            allocate_ids(session, ROWS, 10)
+        session.rollback()
+    assert len(first) == 10
+
+
 def test_a_read_sees_every_write_queued_before_it(engine: Engine) -> None:
     with Session(engine) as session:
         ids = allocate_ids(session, ROWS, 500)

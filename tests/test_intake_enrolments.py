@@ -167,6 +167,37 @@ def test_students_get_their_current_state_across_slices(
     assert _links(session) == {(snils(31), snils(40)), (snils(33), snils(40)), (snils(35), snils(40))}
 
 
+def test_an_enrolment_resent_in_a_later_slice_of_the_same_packet_updates_the_one_written_late(
+    world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The enrolments of a slice are written after the next slice's reads; a later slice of the same
+    packet that sends one of them again (now with an exit) finds it and updates it instead of adding one."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 2)
+    session, w = world
+    settings = settings_for(db_url, tmp_path)
+    pupils = [student(f"r{n}", f"Репин{n}", "Илья", "2013-01-01", snils_value=snils(60 + n)) for n in range(1, 4)]
+    enrolments = [enrolment("e1", "r1", "2024-09-01"), enrolment("e2", "r2", "2024-09-01"),
+                  enrolment("e3", "r3", "2024-09-01"),
+                  enrolment("e4", "r1", "2024-09-01", exit_date="2025-01-31")]
+
+    outcome = load(session, settings, w.netschool, packet_xml("resent", {"Students": pupils,
+                                                                          "Enrolments": enrolments}))
+
+    errors = session.execute(select(LoadRowError.code, LoadRowError.field, LoadRowError.value)).tuples().all()
+    assert errors == []
+    assert outcome.status == "done"
+    rows = session.execute(
+        select(Person.snils, Enrolment.entry_date, Enrolment.exit_date).join(
+            Enrolment, Enrolment.student_id == Person.id
+        )
+    ).tuples().all()
+    assert sorted(rows) == [(snils(61), D("2024-09-01"), D("2025-01-31")), (snils(62), D("2024-09-01"), None),
+                            (snils(63), D("2024-09-01"), None)]
+    left = session.execute(select(Student.status_code, Student.current_class_group_id).where(
+        Student.id == select(Person.id).where(Person.snils == snils(61)).scalar_subquery())).one()
+    assert left[0] != "1"
+
+
 def test_an_excel_upload_in_slices_writes_each_student_once_with_its_state(
     world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

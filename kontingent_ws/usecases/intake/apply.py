@@ -15,9 +15,10 @@ from kontingent_ws.usecases.intake.apply_marks import (
     flush_all_marks,
 )
 from kontingent_ws.usecases.intake.apply_organization import apply_organization
-from kontingent_ws.usecases.intake.apply_people import apply_students, flush_students
+from kontingent_ws.usecases.intake.apply_people import apply_students
 from kontingent_ws.usecases.intake.apply_queue import apply_queue_applications
 from kontingent_ws.usecases.intake.context import ApplyContext
+from kontingent_ws.usecases.intake.late import flush_students
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 
 Writer = Callable[[ApplyContext, Sequence[Any]], None]
@@ -39,7 +40,7 @@ names); sections without a writer are refused row by row."""
 HEADER_SECTIONS = frozenset({"Packet", "Organization"})
 WAITING_FOR_ENROLMENTS = frozenset({"Students", "Enrolments", "ClassGroups"})
 """Sections between a slice's students and its enrolments that leave the new student rows unwritten
-(``apply_people.flush_students``): they neither read nor reference students."""
+(``late.flush_students``): they neither read nor reference students."""
 
 AfterChunk = Callable[[int], None]
 """Called with the number of slices written so far (progress, tests' pause point)."""

@@ -14,18 +14,24 @@ from db import classifiers
 from db.models import Enrolment, Student
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import ENROLMENT, STUDENT, UPSERT
-from kontingent_ws.usecases.intake.apply_people import CURRENT_STATE, flush_students, update_by_id, warn_kept
-from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
+from kontingent_ws.usecases.intake.apply_people import update_by_id, warn_kept
+from kontingent_ws.usecases.intake.bulk import allocate_ids, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext, Held
+from kontingent_ws.usecases.intake.late import (
+    CURRENT_STATE,
+    ENROLMENT_COLUMNS,
+    ENROLMENT_MERGED_FIELDS,
+    LateRows,
+    take_late,
+    write_late,
+)
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 from kontingent_ws.usecases.intake.validate import INSERT, REJECT, TRANSFER_EXIT_REASON, Closure, decide
 
 SECTION = "Enrolments"
-MERGED_FIELDS = ("class_group_id", "education_level_code", "programme_kind_code", "education_form_code",
-                 "exit_date", "exit_reason_code")
-COLUMNS = ("id", "student_id", "organization_id", "entry_date", "entry_reason_code", "is_primary",
-           "source_system_id", "source_packet_id", *MERGED_FIELDS)
+MERGED_FIELDS = ENROLMENT_MERGED_FIELDS
+COLUMNS = ENROLMENT_COLUMNS
 STUDYING = "1"
 
 
@@ -62,7 +68,13 @@ def _replace_span(ctx: ApplyContext, student_id: int, span: Held) -> None:
 
 
 def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> None:
-    """Insert new enrolments, update resent ones under priority, close transfers elsewhere."""
+    """Insert new enrolments, update resent ones under priority, close transfers elsewhere.
+
+    New enrolments wait for the next slice's reads (``late``); the students created by this slice
+    wait with them, their current state filled in."""
+    # the enrolments of the slice before (a packet's enrolments come in slices of their own) and their
+    # students, written once this slice's reads are done; the students of this slice wait for their state
+    late = take_late(ctx) if ctx.pending_enrolments else LateRows()
     pairs = []
     for record in records:
         sid = ctx.student_id(section=SECTION, row=record.row, ref=record.ref, student_ref=record.student_ref)
@@ -70,12 +82,16 @@ def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> N
             pairs.append((record, sid))
     _load_spans(ctx, [sid for _, sid in pairs])
     resent = [s.id for _, sid in pairs for s in ctx.spans[sid] if s.organization_id == ctx.organization_id]
+    if resent:  # may be enrolments of the slice before
+        write_late(ctx, late)
+        late = LateRows()
     ctx.provenance.load(ctx.session, ENROLMENT, resent)
     currents = _currents(ctx, resent)
     inserts: list[tuple[Any, ...]] = []
     updates: dict[int, dict[str, Any]] = {}
     closures: list[Closure] = []
     ids = iter(allocate_ids(ctx.session, Enrolment.__table__, len(pairs)))  # type: ignore[arg-type]
+    write_late(ctx, late)
     touched: set[int] = set()
     for record, sid in pairs:
         decision = decide(organization_id=ctx.organization_id, entry_date=record.entry_date,
@@ -121,8 +137,7 @@ def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> N
         row = pending.get(sid)
         if row is not None:  # created by this slice and not written yet: written with its state
             row[-len(CURRENT_STATE):] = state
-    flush_students(ctx)
-    copy_rows(ctx.session, Enrolment.__table__, COLUMNS, inserts)  # type: ignore[arg-type]
+    ctx.pending_enrolments.extend(inserts)
     update_by_id(ctx, Enrolment, updates)
     _close_transfers(ctx, closures)
     _refresh_students(ctx, states, written=pending)

@@ -20,6 +20,7 @@ from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
 from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
+from kontingent_ws.usecases.intake.late import CURRENT_STATE, take_late, write_late
 from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
@@ -29,12 +30,7 @@ PERSON_FIELDS = ("last_name", "first_name", "middle_name", "sex", "birth_date", 
                  "phone", "email")
 PERSON_COLUMNS = ("id", *PERSON_FIELDS, "last_name_norm", "first_name_norm", "middle_name_norm")
 STUDENT_FIELDS = ("health_group_code", "has_special_needs")
-STUDENT_COLUMNS = ("id", "has_special_needs", "health_group_code", "source_system_id", "source_packet_id")
-CURRENT_STATE = ("status_code", "current_organization_id", "current_class_group_id", "education_level_code",
-                 "education_form_code")
-"""The student's columns kept in step with its enrolments (``apply_enrolments``)."""
 DOCUMENT_COLUMNS = ("person_id", "doc_type_code", "series", "number", "issued_on", "issued_by", "is_primary")
-REPRESENTATIVE_COLUMNS = ("student_id", "person_id", "kind_code", "is_primary_contact")
 FIELD_NAMES = {
     "last_name": "Фамилия", "first_name": "Имя", "middle_name": "Отчество", "sex": "Пол",
     "birth_date": "Дата рождения", "citizenship_code": "Гражданство", "snils": "СНИЛС", "inn": "ИНН",
@@ -296,7 +292,7 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     for the writes still queued from the slice before (``copy_pipe``), and its own writes run while
     the next slice is mapped.
     """
-    flush_students(ctx)  # the slice before, if no enrolments followed it
+    late = take_late(ctx)  # the slice before: written once this slice's reads are done
     items = [PersonItem(person=r.person, section="Students", row=r.row, ref=r.ref, field="") for r in records]
     plan = plan_people(ctx, items)
     accepted = [(r, pid) for r, pid in zip(records, plan.result, strict=True) if pid is not None]
@@ -328,7 +324,8 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
             ctx.spans.setdefault(pid, [])
         ctx.students[record.ref] = pid
         record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
-    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan)
+    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan, late.links)
+    write_late(ctx, late)
     write_people(ctx, items, plan)
     update_by_id(ctx, Student, updates)
     write_people(ctx, rep_items, rep_plan)
@@ -336,28 +333,12 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     ctx.applied += len(accepted)
 
 
-def flush_students(ctx: ApplyContext) -> None:
-    """Write the student rows created and not written yet – with the current state the enrolments of
-    their slice gave them, if any – and then their links to their representatives.
-
-    A new student's row waits for the enrolments of its slice (an Excel row has both), so that it is
-    written once with its current organization, class and status instead of written and then updated
-    (an index update of every student). ``apply_chunks`` calls this before any other section and at the end.
-    """
-    if ctx.pending_students:
-        copy_rows(ctx.session, _table(Student), (*STUDENT_COLUMNS, *CURRENT_STATE),
-                  [tuple(row) for row in ctx.pending_students.values()])
-        ctx.pending_students = {}
-    if ctx.pending_links:
-        copy_rows(ctx.session, _table(LegalRepresentative), REPRESENTATIVE_COLUMNS, ctx.pending_links)
-        ctx.pending_links = []
-
-
 def _plan_representatives(
-    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan
+    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan, unwritten: Sequence[tuple[Any, ...]]
 ) -> tuple[list[PersonItem], PeoplePlan, list[tuple[Any, ...]]]:
     """Match the representatives of accepted students (reads only): their items, their plan and the
-    student–representative links to add (``REPRESENTATIVE_COLUMNS``)."""
+    student–representative links to add (``late.REPRESENTATIVE_COLUMNS``); ``unwritten``: links made
+    earlier and not written yet."""
     items, owners = [], []
     for record in records:
         for position, representative in enumerate(record.representatives, start=1):
@@ -378,4 +359,5 @@ def _plan_representatives(
             )
         ).tuples()
     ) if not all(sid in ctx.new_people for sid in student_ids) else set()
+    known.update((link[0], link[1]) for link in unwritten)
     return items, plan, [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known]

@@ -8,10 +8,11 @@ On SQLite (tests, small installations) the same calls fall back to ``executemany
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from db.copytext import array_literal, copy_text
@@ -28,8 +29,12 @@ _SQLITE_NEXT = "intake_sqlite_next_ids"
 ID_BLOCK_MAX = 20_000
 """Most ids of one table taken from its sequence at once (a large packet's transaction takes what
 its first slice needs, then as many as it took so far, up to this: one round trip every few dozen
-slices instead of every slice, and at most half the ids taken left unused at the end, a gap in the
-sequence as after a rollback)."""
+slices instead of every slice; the ids left unused at the end are a gap in the sequence, as after
+a rollback)."""
+PREFETCH_FROM = 1000
+"""Once a table has taken this many ids in a transaction, the next block is fetched in the background
+while half of the current one is still to be handed out, so the load does not wait for it."""
+_prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-ids")
 
 
 @dataclass
@@ -37,18 +42,26 @@ class _IdBlock:
     ids: list[int] = field(default_factory=list)
     """Taken from the sequence, not yet handed out, in the order taken."""
     taken: int = 0
+    coming: Future[list[int]] | None = None
+    """The next block, being fetched in the background."""
 
 
 def _forget_id_blocks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_ID_BLOCKS, None)  # ids left over are a gap in the sequence, as after a rollback
+        blocks: dict[str, _IdBlock] | None = session.info.pop(_ID_BLOCKS, None)
+        for block in (blocks or {}).values():  # ids left over are a gap in the sequence, as after a rollback
+            if block.coming is not None:
+                block.coming.exception()  # its connection back in the pool before the session goes on
         session.info.pop(_SQLITE_NEXT, None)
 
 
-def _next_values(session: Session, table: Table, count: int) -> list[int]:
-    """``count`` values of ``table``'s sequence, taken on another connection of the same engine."""
+def _engine(session: Session) -> Engine:
     bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def _next_values(engine: Engine, table: Table, count: int) -> list[int]:
+    """``count`` values of ``table``'s sequence, taken on a connection of ``engine`` of their own."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         rows = connection.execute(
             text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
@@ -74,12 +87,19 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
             if not event.contains(session, "after_transaction_end", _forget_id_blocks):
                 event.listen(session, "after_transaction_end", _forget_id_blocks)
         block = blocks.setdefault(table.name, _IdBlock())
+        if len(block.ids) < count and block.coming is not None:
+            coming, block.coming = block.coming, None
+            block.ids.extend(coming.result())  # a failed fetch is raised here, in the load's thread
         if len(block.ids) < count:
             wanted = max(count - len(block.ids), min(block.taken, ID_BLOCK_MAX))
-            block.ids.extend(_next_values(session, table, wanted))
+            block.ids.extend(_next_values(_engine(session), table, wanted))
             block.taken += wanted
         handed = block.ids[:count]
         del block.ids[:count]
+        step = min(block.taken, ID_BLOCK_MAX)
+        if block.coming is None and block.taken >= PREFETCH_FROM and len(block.ids) < step // 2:
+            block.coming = _prefetcher.submit(_next_values, _engine(session), table, step)
+            block.taken += step
         return handed
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
     handed_out: dict[str, int] | None = session.info.get(_SQLITE_NEXT)

@@ -92,7 +92,10 @@ class ApplyContext:
     """Student rows created by the last slice of students and not written yet, so that the enrolments of
     the same slice write their current state into them instead of updating them (``apply_people``)."""
     pending_links: list[tuple[object, ...]] = field(default_factory=list)
-    """Student–representative links waiting for ``pending_students`` (``apply_people.REPRESENTATIVE_COLUMNS``)."""
+    """Student–representative links waiting for ``pending_students`` (``late.REPRESENTATIVE_COLUMNS``)."""
+    pending_enrolments: list[tuple[object, ...]] = field(default_factory=list)
+    """New enrolments of the last slice (``late.ENROLMENT_COLUMNS``), written with the rows above after
+    the next slice's reads (``late.take_late``)."""
 
     def refuse(self, error: RowError) -> None:
         """Record an error that refuses its row."""
