@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook
 from adapters.excel_cells import RowCells, cell_text
 from adapters.excel_kinds import FIRST_DATA_ROW, HEADER_ROW, KINDS, META_PREFIX, META_SHEET, TemplateKind
 from adapters.excel_marks import MarkRows
+from adapters.excel_pieces import piece_rows
 from adapters.excel_queue import QueueRows
 from adapters.excel_students import StudentRows
 from adapters.records import BatchHeader, MappedBatch, few_collections
@@ -93,13 +94,17 @@ def _unreadable(name: str) -> TemplateError:
     return TemplateError("NOT_XLSX", f"Лист «{name}» не читается: файл повреждён")
 
 
+def _too_many(max_rows: int) -> TemplateError:
+    return TemplateError("TOO_MANY_ROWS", f"В файле больше {max_rows} строк: разделите его на части")
+
+
 def _sheet(workbook: CalamineWorkbook, name: str, max_rows: int) -> CalamineSheet:
     try:
         sheet = workbook.get_sheet_by_name(name)
     except Exception as exc:
         raise _unreadable(name) from exc
     if sheet.height > max_rows:
-        raise TemplateError("TOO_MANY_ROWS", f"В файле больше {max_rows} строк: разделите его на части")
+        raise _too_many(max_rows)
     return sheet
 
 
@@ -275,20 +280,30 @@ def stream_upload(
     """
     kind = kind_named(expected_kind)
     workbook = open_workbook(content)
+    rows: Iterator[list[Any]] | None = None
     try:
         check_mark(workbook, kind)
-        sheet = _sheet(workbook, kind.title, max_rows)
+        rows = piece_rows(content, kind.title, max_rows=max_rows, unreadable=lambda: _unreadable(kind.title),
+                          too_many=lambda: _too_many(max_rows))
+        if rows is None:  # a small sheet, or one laid out unlike the usual: loaded whole
+            rows = _iter_rows(_sheet(workbook, kind.title, max_rows))
     except BaseException:
         workbook.close()
         raise
     created = created or datetime.now(UTC)
-    mapper = SheetMapper(kind, _iter_rows(sheet), today=created.date())
+
+    def close() -> None:
+        if isinstance(rows, Generator):
+            rows.close()  # a piece still loading is waited for, its file removed
+        workbook.close()
+
+    mapper = SheetMapper(kind, rows, today=created.date())
     try:
         with few_collections():
             while not mapper.done and (slice_rows is None or not mapper.mapper.org_settled):
                 mapper.read(slice_rows)
     except BaseException:
-        workbook.close()
+        close()
         raise
     header = _header(content, kind, mapper.mapper, provider, created)
 
@@ -299,6 +314,6 @@ def stream_upload(
                 mapper.read(slice_rows)
                 yield mapper.take(header)
         finally:
-            workbook.close()
+            close()
 
     return header, slices()
