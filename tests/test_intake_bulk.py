@@ -154,6 +154,24 @@ def test_a_failed_background_fetch_of_ids_is_raised_when_its_ids_are_needed(
     assert len(first) == 10
 
 
+def test_rows_by_id_reads_the_rows_that_exist_among_the_ids_including_those_just_queued(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "LOOKUP_BATCH", 7)  # several IN lists on SQLite
+    with Session(engine) as session:
+        ids = allocate_ids(session, ROWS, 30)
+        copy_rows(session, ROWS, ("id", "value", "label"),
+                  [(i, n, None if n % 3 else f"r{n}") for n, i in enumerate(ids)])
+        wanted = [*ids[::2], max(ids) + 1000, ids[0]]  # one missing, one twice
+
+        found = bulk.rows_by_id(session, ROWS, ("label", "value"), wanted)
+
+        expected = {(i, None if n % 3 else f"r{n}", n) for n, i in enumerate(ids) if n % 2 == 0}
+        assert sorted(found) == sorted(expected)
+        assert bulk.rows_by_id(session, ROWS, ("value",), []) == []
+        session.rollback()
+
+
 def test_a_read_sees_every_write_queued_before_it(engine: Engine) -> None:
     with Session(engine) as session:
         ids = allocate_ids(session, ROWS, 500)

@@ -15,7 +15,7 @@ from db.models import Enrolment, Student
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import ENROLMENT, STUDENT, UPSERT
 from kontingent_ws.usecases.intake.apply_people import update_by_id, warn_kept
-from kontingent_ws.usecases.intake.bulk import allocate_ids, update_rows
+from kontingent_ws.usecases.intake.bulk import allocate_ids, rows_by_id, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext, Held
 from kontingent_ws.usecases.intake.late import (
     CURRENT_STATE,
@@ -144,12 +144,9 @@ def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> N
 
 
 def _currents(ctx: ApplyContext, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    columns = [getattr(Enrolment, name) for name in MERGED_FIELDS]
     return {
         row[0]: dict(zip(MERGED_FIELDS, row[1:], strict=True))
-        for row in ctx.session.execute(select(Enrolment.id, *columns).where(Enrolment.id.in_(sorted(set(ids)))))
+        for row in rows_by_id(ctx.session, Enrolment.__table__, MERGED_FIELDS, sorted(set(ids)))  # type: ignore[arg-type]
     }
 
 

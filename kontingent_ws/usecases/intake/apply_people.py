@@ -18,7 +18,7 @@ from db.models import IdentityDocument, LegalRepresentative, Person, Student
 from db.names import normalize_name
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
-from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, update_rows
+from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, rows_by_id, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.late import CURRENT_STATE, take_late, write_late
 from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people
@@ -216,10 +216,9 @@ def _plan_merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[t
     if not existing:
         return
     ids = sorted({person_id for _, person_id in existing})
-    columns = [getattr(Person, name) for name in PERSON_FIELDS]
     currents = {
         row[0]: dict(zip(PERSON_FIELDS, row[1:], strict=True))
-        for row in ctx.session.execute(select(Person.id, *columns).where(Person.id.in_(ids)))
+        for row in rows_by_id(ctx.session, _table(Person), PERSON_FIELDS, ids)
     }
     ctx.provenance.load(ctx.session, PERSON, ids)
     updates = plan.updates
@@ -299,10 +298,8 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     ids = sorted({pid for _, pid in accepted if pid not in ctx.new_people})
     students = {
         row[0]: dict(zip(STUDENT_FIELDS, row[1:], strict=True))
-        for row in ctx.session.execute(
-            select(Student.id, *(getattr(Student, name) for name in STUDENT_FIELDS)).where(Student.id.in_(ids))
-        )
-    } if ids else {}
+        for row in rows_by_id(ctx.session, _table(Student), STUDENT_FIELDS, ids)
+    }
     ctx.provenance.load(ctx.session, STUDENT, [pid for pid in ids if pid in students])
     updates: dict[int, dict[str, Any]] = {}
     for record, pid in accepted:

@@ -112,6 +112,38 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
+LOOKUP_BATCH = 500
+"""Ids per ``IN`` list on SQLite (at most 32766 parameters a statement)."""
+
+
+def rows_by_id(session: Session, table: Table, columns: Sequence[str], ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """``(id, *columns)`` of the rows of ``table`` with ``ids`` (those that exist, each once), in no particular order.
+
+    On PostgreSQL one statement whatever the number of ids: a probe of the primary key per id (a
+    large packet grows the table inside its transaction, where the planner still sees it as it was
+    and would scan it for a long ``IN`` list, as ``matching`` explains), the ids sent as one array
+    (``array_literal``), the statement without the ORM's compilation of a thousand parameters.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    if is_postgres(session):
+        names = ", ".join(f"t.{name}" for name in columns)
+        # names come from the table's metadata, the ids travel as a parameter
+        sql = text(
+            f"SELECT t.id, {names} FROM unnest(CAST(:ids AS bigint[])) AS k(id) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT * FROM {table.name} WHERE id = k.id OFFSET 0) AS t"
+        )
+        return [tuple(row) for row in session.execute(sql, {"ids": array_literal(wanted)})]
+    found: list[tuple[Any, ...]] = []
+    selected = [table.c.id, *(table.c[name] for name in columns)]
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        found.extend(tuple(row) for row in session.execute(
+            select(*selected).where(table.c.id.in_(wanted[start : start + LOOKUP_BATCH]))
+        ))
+    return found
+
+
 def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction."""
     if is_postgres(session):
