@@ -5,7 +5,9 @@ every write queued before it; a failed write is raised at the next read and roll
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -130,6 +132,33 @@ def test_postgresql_fetches_the_next_block_of_ids_in_the_background(
     assert all(not in_main for _count, in_main in fetched[2:])
     assert len(fetched) >= 4
     assert handed == sorted(handed) and len(set(handed)) == 120
+
+
+def test_a_process_forked_after_a_background_fetch_fetches_in_its_own_thread(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _postgres(engine):
+        return
+    monkeypatch.setattr(bulk, "PREFETCH_FROM", 10)
+    with Session(engine) as session:
+        allocate_ids(session, ROWS, 10)
+        allocate_ids(session, ROWS, 10)  # the prefetching thread has run in this process
+        session.rollback()
+    url = engine.url.render_as_string(hide_password=False)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports by its exit status
+        signal.alarm(30)  # a prefetch waiting for a thread the fork did not copy would hang here
+        status = 1
+        try:
+            child_engine = make_engine(url)
+            with Session(child_engine) as session:
+                ids = [i for _ in range(4) for i in allocate_ids(session, ROWS, 10)]
+                session.rollback()
+            status = 0 if len(set(ids)) == 40 else 2
+        finally:
+            os._exit(status)
+    _pid, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_a_failed_background_fetch_of_ids_is_raised_when_its_ids_are_needed(

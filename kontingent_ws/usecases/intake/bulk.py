@@ -7,6 +7,7 @@ On SQLite (tests, small installations) the same calls fall back to ``executemany
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +35,22 @@ a rollback)."""
 PREFETCH_FROM = 1000
 """Once a table has taken this many ids in a transaction, the next block is fetched in the background
 while half of the current one is still to be handed out, so the load does not wait for it."""
-_prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-ids")
+_prefetcher: ThreadPoolExecutor | None = None
+
+
+def _prefetch(engine: Engine, table: Table, count: int) -> Future[list[int]]:
+    global _prefetcher
+    if _prefetcher is None:
+        _prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-ids")
+    return _prefetcher.submit(_next_values, engine, table, count)
+
+
+def _forget_prefetcher() -> None:
+    global _prefetcher
+    _prefetcher = None  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_prefetcher)
 
 
 @dataclass
@@ -98,7 +114,7 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         del block.ids[:count]
         step = min(block.taken, ID_BLOCK_MAX)
         if block.coming is None and block.taken >= PREFETCH_FROM and len(block.ids) < step // 2:
-            block.coming = _prefetcher.submit(_next_values, _engine(session), table, step)
+            block.coming = _prefetch(_engine(session), table, step)
             block.taken += step
         return handed
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
