@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, make_session_factory
-from db.models import LegalRepresentative, LoadRowError, Person, Student
+from db.models import IdentityDocument, LegalRepresentative, LoadRowError, Person, Student
 from db.names import normalize_name
+from kontingent_ws.usecases.intake import pipeline
 from kontingent_ws.usecases.intake.matching import find_potential_duplicates
 from tests.intakekit import World, load, make_world, packet_xml, representative, settings_for, snils, student
 
@@ -132,3 +133,33 @@ def test_a_representative_who_is_a_student_of_the_same_packet_is_one_person(
     pairs = set(session.execute(select(LegalRepresentative.student_id, LegalRepresentative.person_id)).tuples())
     assert pairs == {(people[snils(22)], people[snils(20)]), (people[snils(22)], people[snils(21)]),
                      (people[snils(23)], people[snils(21)])}
+
+
+@pytest.mark.parametrize("chunk_size", [1, 1000])
+def test_a_parent_of_students_in_two_slices_gets_one_document_and_one_link_each(
+    world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_size: int
+) -> None:
+    """A slice's new documents and representative links are written after the next slice's reads; the
+    next slice, matching the same parent with the same passport, neither adds the passport again nor
+    links anyone twice."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", chunk_size)
+    session, w = world
+    passport = ("<IdentityDocuments><IdentityDocument><Type>21</Type><Series>4510</Series><Number>123456</Number>"
+                "</IdentityDocument></IdentityDocuments>")
+    parent = representative("Зорина", "Ольга", "1984-02-02", snils_value=snils(71)).replace(
+        "</Snils>", f"</Snils>{passport}")
+    pupils = [student(f"z{n}", "Зорин", name, birth, snils_value=snils(72 + n), representatives=parent)
+              for n, (name, birth) in enumerate((("Олег", "2013-01-01"), ("Пётр", "2015-01-01"),
+                                                  ("Иван", "2017-01-01")))]
+
+    outcome = load(session, settings_for(db_url, tmp_path), w.netschool, packet_xml("parent", {"Students": pupils}))
+
+    assert (outcome.status, outcome.counts.rejected) == ("done", 0)
+    mother = session.scalars(select(Person.id).where(Person.snils == snils(71))).one()
+    documents = session.execute(select(IdentityDocument.doc_type_code, IdentityDocument.series,
+                                       IdentityDocument.number).where(IdentityDocument.person_id == mother)).all()
+    assert documents == [("21", "4510", "123456")]
+    links = session.execute(select(LegalRepresentative.student_id).where(LegalRepresentative.person_id == mother))
+    assert sorted(links.scalars()) == sorted(
+        session.scalars(select(Person.id).where(Person.snils.in_([snils(72), snils(73), snils(74)])))
+    )
