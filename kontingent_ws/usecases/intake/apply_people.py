@@ -20,7 +20,7 @@ from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
 from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, rows_by_id, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
-from kontingent_ws.usecases.intake.late import CURRENT_STATE, take_late, unwritten, write_late
+from kontingent_ws.usecases.intake.late import CURRENT_STATE, take_late, write_late
 from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
@@ -30,6 +30,7 @@ PERSON_FIELDS = ("last_name", "first_name", "middle_name", "sex", "birth_date", 
                  "phone", "email")
 PERSON_COLUMNS = ("id", *PERSON_FIELDS, "last_name_norm", "first_name_norm", "middle_name_norm")
 STUDENT_FIELDS = ("health_group_code", "has_special_needs")
+DOCUMENT_COLUMNS = ("person_id", "doc_type_code", "series", "number", "issued_on", "issued_by", "is_primary")
 FIELD_NAMES = {
     "last_name": "Фамилия", "first_name": "Имя", "middle_name": "Отчество", "sex": "Пол",
     "birth_date": "Дата рождения", "citizenship_code": "Гражданство", "snils": "СНИЛС", "inn": "ИНН",
@@ -206,8 +207,7 @@ def write_people(ctx: ApplyContext, items: Sequence[PersonItem], plan: PeoplePla
         )
         ctx.provenance.record(PERSON, person_id, values)
     copy_rows(ctx.session, _table(Person), PERSON_COLUMNS, rows)
-    ctx.pending_documents.extend(documents)  # written after the next slice's reads (``late``)
-    ctx.pending_documents.extend(plan.documents)
+    copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, [*documents, *plan.documents])
     update_by_id(ctx, Person, plan.updates)
 
 
@@ -272,7 +272,6 @@ def _new_documents(
             )
         ).tuples()
     )
-    known.update((row[0], row[1], row[2], row[3]) for rows in unwritten(ctx) for row in rows.documents)
     return [(key[0], d.type, d.series, d.number, d.issue_date, d.issuer, False)
             for key, d in wanted.items() if key not in known]
 
@@ -322,7 +321,7 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
             ctx.spans.setdefault(pid, [])
         ctx.students[record.ref] = pid
         record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
-    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan)
+    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan, late.links)
     write_late(ctx, late)
     write_people(ctx, items, plan)
     update_by_id(ctx, Student, updates)
@@ -332,11 +331,11 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
 
 
 def _plan_representatives(
-    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan
+    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan, unwritten: Sequence[tuple[Any, ...]]
 ) -> tuple[list[PersonItem], PeoplePlan, list[tuple[Any, ...]]]:
     """Match the representatives of accepted students (reads only): their items, their plan and the
-    student–representative links to add (``late.REPRESENTATIVE_COLUMNS``), those made earlier and not
-    written yet counted as known."""
+    student–representative links to add (``late.REPRESENTATIVE_COLUMNS``); ``unwritten``: links made
+    earlier and not written yet."""
     items, owners = [], []
     for record in records:
         for position, representative in enumerate(record.representatives, start=1):
@@ -357,5 +356,5 @@ def _plan_representatives(
             )
         ).tuples()
     ) if not all(sid in ctx.new_people for sid in student_ids) else set()
-    known.update((link[0], link[1]) for rows in unwritten(ctx) for link in rows.links)
+    known.update((link[0], link[1]) for link in unwritten)
     return items, plan, [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known]

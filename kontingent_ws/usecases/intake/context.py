@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -94,10 +93,6 @@ class ApplyContext:
     the same slice write their current state into them instead of updating them (``apply_people``)."""
     pending_links: list[tuple[object, ...]] = field(default_factory=list)
     """Student–representative links waiting for ``pending_students`` (``late.REPRESENTATIVE_COLUMNS``)."""
-    pending_documents: list[tuple[object, ...]] = field(default_factory=list)
-    """New identity documents of the last slice (``late.DOCUMENT_COLUMNS``)."""
-    taken: Any = None
-    """The rows of earlier slices taken to be written after the reads of the slice at hand (``late.LateRows``)."""
     pending_enrolments: list[tuple[object, ...]] = field(default_factory=list)
     """New enrolments of the last slice (``late.ENROLMENT_COLUMNS``), written with the rows above after
     the next slice's reads (``late.take_late``)."""

@@ -1,10 +1,9 @@
 """Rows a slice creates that no read of the next slice needs, written after that slice's reads.
 
 On PostgreSQL writes run in the background in order (``copy_pipe``) and a read waits for every
-write queued before it. A slice's lookups read persons, their fields and provenance, but not the rows
-of students or of enrolments (a student the packet created has its enrolments in memory,
-``ApplyContext.spans``), and the links to representatives and identity documents they read are
-completed with those not written yet (``unwritten``). So those rows wait in
+write queued before it. A slice's lookups read persons, their fields, documents and provenance, but
+not the rows of students, of their links to their representatives or of enrolments (a student the
+packet created has its enrolments in memory, ``ApplyContext.spans``). So those rows wait in
 ``ApplyContext.pending_*`` and are queued after the next slice's reads: the server writes them while
 the loader works on that slice instead of the reads waiting for them. ``apply_chunks`` writes what
 is left before any section that reads them and at the end.
@@ -17,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from db.models import Enrolment, IdentityDocument, LegalRepresentative, Student
+from db.models import Enrolment, LegalRepresentative, Student
 from kontingent_ws.usecases.intake.bulk import copy_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
 
@@ -26,7 +25,6 @@ CURRENT_STATE = ("status_code", "current_organization_id", "current_class_group_
                  "education_form_code")
 """The student's columns kept in step with its enrolments (``apply_enrolments``)."""
 REPRESENTATIVE_COLUMNS = ("student_id", "person_id", "kind_code", "is_primary_contact")
-DOCUMENT_COLUMNS = ("person_id", "doc_type_code", "series", "number", "issued_on", "issued_by", "is_primary")
 ENROLMENT_MERGED_FIELDS = ("class_group_id", "education_level_code", "programme_kind_code", "education_form_code",
                            "exit_date", "exit_reason_code")
 ENROLMENT_COLUMNS = ("id", "student_id", "organization_id", "entry_date", "entry_reason_code", "is_primary",
@@ -46,32 +44,18 @@ class LateRows:
     students: dict[int, list[object]] = field(default_factory=dict)
     links: list[tuple[Any, ...]] = field(default_factory=list)
     enrolments: list[tuple[Any, ...]] = field(default_factory=list)
-    documents: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def take_late(ctx: ApplyContext) -> LateRows:
     """Take the rows earlier slices left unwritten, to be written by ``write_late`` after the reads of
-    the slice at hand (``ctx.taken`` until then, for the lookups that must see them)."""
-    late = LateRows(students=ctx.pending_students, links=ctx.pending_links, enrolments=ctx.pending_enrolments,
-                    documents=ctx.pending_documents)
-    ctx.pending_students, ctx.pending_links, ctx.pending_enrolments, ctx.pending_documents = {}, [], [], []
-    ctx.taken = late
+    the slice at hand."""
+    late = LateRows(students=ctx.pending_students, links=ctx.pending_links, enrolments=ctx.pending_enrolments)
+    ctx.pending_students, ctx.pending_links, ctx.pending_enrolments = {}, [], []
     return late
 
 
-def unwritten(ctx: ApplyContext) -> list[LateRows]:
-    """What earlier slices made and is not written yet: taken rows and rows still pending."""
-    pending = LateRows(students=ctx.pending_students, links=ctx.pending_links, enrolments=ctx.pending_enrolments,
-                       documents=ctx.pending_documents)
-    return [pending] if ctx.taken is None else [ctx.taken, pending]
-
-
 def write_late(ctx: ApplyContext, late: LateRows) -> None:
-    """Write taken rows: identity documents, the students, then their links and enrolments (which refer to them)."""
-    if ctx.taken is late:
-        ctx.taken = None
-    if late.documents:
-        copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, late.documents)
+    """Write taken rows: the students, then their links and enrolments (which refer to them)."""
     if late.students:
         copy_rows(ctx.session, _table(Student), (*STUDENT_COLUMNS, *CURRENT_STATE),
                   [tuple(row) for row in late.students.values()])
