@@ -83,7 +83,7 @@ def _parts(archive: zipfile.ZipFile, name: str) -> tuple[str, list[str]] | None:
     return None if wanted is None else (wanted, others)
 
 
-def _row_tag_numbered(buffer: bytes, at: int) -> bool:
+def _row_tag_numbered(buffer: bytes | bytearray, at: int) -> bool:
     end = buffer.find(b">", at)
     return end > 0 and b' r="' in buffer[at:end]
 
@@ -94,7 +94,8 @@ class _Cutter:
     def __init__(self, stream: Any, head: bytes, rest: bytes):
         self.stream = stream
         self.head = head
-        self.buffer = rest
+        self.buffer = bytearray(rest)
+        """Inflated and not yet cut (grown in place: a piece is read in several chunks)."""
         self.eof = False
 
     def _more(self) -> bool:
@@ -119,15 +120,17 @@ class _Cutter:
                     continue
                 break
             if counted >= rows and _row_tag_numbered(self.buffer, found):
-                piece, self.buffer = self.buffer[:found], self.buffer[found:]
-                return self.head + piece + CLOSING
+                piece = self.head + self.buffer[:found] + CLOSING
+                del self.buffer[:found]
+                return bytes(piece)
             counted += 1
             position = found + 1
         if not self.buffer:
             return None
         end = self.buffer.rfind(SHEET_DATA_END)
-        piece, self.buffer = (self.buffer[:end] if end >= 0 else self.buffer), b""
-        return self.head + piece + CLOSING
+        piece = self.head + (self.buffer[:end] if end >= 0 else self.buffer) + CLOSING
+        self.buffer = bytearray()
+        return bytes(piece)
 
 
 class _Workbooks:
