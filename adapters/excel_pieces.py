@@ -53,9 +53,8 @@ CLOSING = b"</sheetData></worksheet>"
 EMPTY_SHEET = f'<worksheet xmlns="{MAIN_NS}"><sheetData/></worksheet>'.encode()
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
 
-Unreadable = Callable[[], Exception]
-"""Makes the error a sheet that cannot be read is refused with (``excel_read``'s ``TemplateError``)."""
-TooMany = Callable[[], Exception]
+Refusal = Callable[[], Exception]
+"""Makes the error a sheet is refused with (``excel_read``'s ``TemplateError``)."""
 
 
 def _parts(archive: zipfile.ZipFile, name: str) -> tuple[str, list[str]] | None:
@@ -172,8 +171,8 @@ def _load(path: str, name: str) -> Loaded:
         os.unlink(path)
 
 
-def piece_rows(content: bytes, name: str, *, max_rows: int, unreadable: Unreadable,
-               too_many: TooMany) -> Iterator[list[Any]] | None:
+def piece_rows(content: bytes, name: str, *, max_rows: int, unreadable: Refusal,
+               too_many: Refusal) -> Iterator[list[Any]] | None:
     """The rows of sheet ``name`` read in pieces, or ``None`` when it is small or laid out otherwise.
 
     ``unreadable()`` and ``too_many()`` make what is raised for a sheet that cannot be read further
@@ -211,8 +210,8 @@ def piece_rows(content: bytes, name: str, *, max_rows: int, unreadable: Unreadab
                  too_many=too_many)
 
 
-def _rows(cutter: _Cutter, workbooks: _Workbooks, name: str, *, max_rows: int, unreadable: Unreadable,
-          too_many: TooMany) -> Iterator[list[Any]]:
+def _rows(cutter: _Cutter, workbooks: _Workbooks, name: str, *, max_rows: int, unreadable: Refusal,
+          too_many: Refusal) -> Iterator[list[Any]]:
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="excel-piece")
     sizes = iter((FIRST_PIECE_ROWS,))
 

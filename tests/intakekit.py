@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.excel_kinds import STUDENTS
+from adapters.excel_kinds import KINDS
+from adapters.excel_template import build_template
 from adapters.identifiers import make_snils
 from adapters.safexml import parse_bytes
 from db.models import Organization
@@ -176,14 +177,20 @@ def excel_student_row(n: int, last: str, *, inn: str = NORTH_INN, **changes: obj
     return row
 
 
-def fill_students_template(template: bytes, rows: list[dict[str, object]]) -> bytes:
-    """The ``students`` template filled as a person would: one row per student from row 3."""
-    workbook = load_workbook(io.BytesIO(template))
-    sheet = workbook[STUDENTS.title]
-    keys = [column.key for column in STUDENTS.columns]
+def fill_template(kind: str, rows: list[dict[str, object]], template: bytes | None = None) -> bytes:
+    """The template of ``kind`` (or ``template``) with ``rows`` (column key → value) written from row 3,
+    as a person would."""
+    workbook = load_workbook(io.BytesIO(template or build_template(kind)))
+    sheet = workbook[KINDS[kind].title]
+    keys = [column.key for column in KINDS[kind].columns]
     for offset, values in enumerate(rows):
         for key, value in values.items():
             sheet.cell(row=3 + offset, column=keys.index(key) + 1, value=value)
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()
+
+
+def fill_students_template(template: bytes, rows: list[dict[str, object]]) -> bytes:
+    """The ``students`` template filled as a person would: one row per student from row 3."""
+    return fill_template("students", rows, template)

@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 from adapters.excel_errors import build_error_workbook
 from adapters.excel_kinds import STUDENTS
 from adapters.excel_read import TemplateError, read_upload
-from adapters.excel_template import build_template
 from adapters.rowerrors import flatten, row_error
+from tests.intakekit import fill_template
 
 CREATED = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
 KEYS = [column.key for column in STUDENTS.columns]
@@ -21,14 +21,7 @@ GOOD = {
 
 
 def upload(rows):
-    workbook = load_workbook(io.BytesIO(build_template("students")))
-    sheet = workbook[STUDENTS.title]
-    for offset, values in enumerate(rows):
-        for key, value in values.items():
-            sheet.cell(row=3 + offset, column=KEYS.index(key) + 1, value=value)
-    stream = io.BytesIO()
-    workbook.save(stream)
-    return stream.getvalue()
+    return fill_template("students", rows)
 
 
 def column_of(header):

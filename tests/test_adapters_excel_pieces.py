@@ -17,7 +17,8 @@ from openpyxl import Workbook
 from adapters import excel_pieces
 from adapters.excel_read import TemplateError, _iter_rows, open_workbook, read_upload, stream_upload
 from adapters.identifiers import make_snils
-from tests.test_adapters_excel_read import CREATED, STUDENT, fill
+from tests.intakekit import fill_template as fill
+from tests.test_adapters_excel_read import CREATED, STUDENT
 
 SHEET = "Данные"
 SHEET_PART = "xl/worksheets/sheet1.xml"

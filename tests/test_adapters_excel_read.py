@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from adapters.excel_kinds import KINDS, META_SHEET
+from adapters.excel_kinds import META_SHEET
 from adapters.excel_read import TemplateError, read_upload, stream_upload
 from adapters.excel_template import build_template
 from adapters.identifiers import make_snils
@@ -27,22 +27,10 @@ from adapters.records import (
     SubjectRecord,
 )
 from adapters.rowerrors import flatten
+from tests.intakekit import fill_template as fill
 
 CREATED = dt.datetime(2025, 10, 1, 12, 0, tzinfo=dt.UTC)
 ORG_INN = "7707083893"
-
-
-def fill(kind: str, rows: list[dict[str, object]], template: bytes | None = None) -> bytes:
-    """The template of ``kind`` with ``rows`` (column key → value) written from row 3, as a person would."""
-    workbook = load_workbook(io.BytesIO(template or build_template(kind)))
-    sheet = workbook[KINDS[kind].title]
-    keys = [column.key for column in KINDS[kind].columns]
-    for offset, values in enumerate(rows):
-        for key, value in values.items():
-            sheet.cell(row=3 + offset, column=keys.index(key) + 1, value=value)
-    stream = io.BytesIO()
-    workbook.save(stream)
-    return stream.getvalue()
 
 
 def read(kind: str, rows: list[dict[str, object]]):

@@ -19,19 +19,18 @@ from kontingent_ws.usecases.intake.bulk import allocate_ids, rows_by_id, update_
 from kontingent_ws.usecases.intake.context import ApplyContext, Held
 from kontingent_ws.usecases.intake.late import (
     CURRENT_STATE,
-    ENROLMENT_COLUMNS,
-    ENROLMENT_MERGED_FIELDS,
     LateRows,
     take_late,
     write_late,
+)
+from kontingent_ws.usecases.intake.late import (
+    ENROLMENT_MERGED_FIELDS as MERGED_FIELDS,
 )
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 from kontingent_ws.usecases.intake.validate import INSERT, REJECT, TRANSFER_EXIT_REASON, Closure, decide
 
 SECTION = "Enrolments"
-MERGED_FIELDS = ENROLMENT_MERGED_FIELDS
-COLUMNS = ENROLMENT_COLUMNS
 STUDYING = "1"
 
 
