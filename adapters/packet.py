@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +21,15 @@ from typing import IO, Any
 from lxml import etree
 
 from adapters import identifiers
+from adapters.packet_check import APART_FROM_BYTES, SchemaCheck
 from adapters.packet_fields import NS, Fields, qname
-from adapters.packet_marks import quick_period_mark, read_diary_mark, read_exam_result, read_period_mark
+from adapters.packet_marks import (
+    quick_period_mark,
+    quick_period_marks,
+    read_diary_mark,
+    read_exam_result,
+    read_period_mark,
+)
 from adapters.packet_sections import (
     read_class_group,
     read_enrolment,
@@ -92,6 +100,10 @@ SECTIONS: tuple[Section, ...] = (
 """Row sections in schema order (the organization is a single element, mapped apart)."""
 
 ORGANIZATION = "Organization"
+BULK_SECTION, BULK_ROW = "PeriodMarks", "PeriodMark"
+"""The section read a batch of rows at a time while streaming (``quick_period_marks``)."""
+READ_BYTES = 1 << 16
+"""Bytes of a streamed packet parsed at a time."""
 _BY_ROW_TAG = {qname(section.row): section for section in SECTIONS}
 
 
@@ -187,7 +199,7 @@ def map_packet(root: etree._Element) -> MappedBatch:
     )
 
 
-class _NoDoctype:
+class NoDoctype:
     """A binary stream that refuses a DOCTYPE in the first 4 KiB, like ``safexml.parse_bytes``."""
 
     HEAD = 4096
@@ -206,7 +218,11 @@ class _NoDoctype:
 
 
 def iter_packet(
-    source: str | Path | IO[bytes], *, chunk_size: int = DEFAULT_CHUNK_SIZE, validate: bool = True
+    source: str | Path | IO[bytes],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    validate: bool = True,
+    check_apart_from: int = APART_FROM_BYTES,
 ) -> Iterator[MappedChunk]:
     """Stream a packet of any size as ``MappedChunk`` slices of at most ``chunk_size`` rows.
 
@@ -214,24 +230,36 @@ def iter_packet(
     referenced sections (students, classes, subjects, periods) are kept. With ``validate`` the
     schema is checked while reading; a violation raises ``PacketSchemaError`` after the slices read
     so far were yielded, so a caller writes the slices in one transaction and rolls back on error.
+    A file of ``check_apart_from`` bytes or more is checked by a child process while this one
+    parses it without the schema (``packet_check``), with the same outcome.
     Malformed XML raises ``UnsafeXml``.
     """
     if isinstance(source, str | Path):
-        with open(source, "rb") as stream:
-            yield from _iter_stream(stream, chunk_size=chunk_size, validate=validate)
+        apart = validate and os.stat(source).st_size >= check_apart_from
+        check = SchemaCheck(Path(source)) if apart else None
+        try:
+            with open(source, "rb") as stream:
+                yield from _iter_stream(stream, chunk_size=chunk_size, validate=validate, check=check)
+        finally:
+            if check is not None:
+                check.stop()
     else:
         yield from _iter_stream(source, chunk_size=chunk_size, validate=validate)
 
 
-def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Iterator[MappedChunk]:
-    tags = [qname("Packet"), qname(ORGANIZATION), *_BY_ROW_TAG]
+def _iter_stream(
+    stream: IO[bytes], *, chunk_size: int, validate: bool, check: SchemaCheck | None = None
+) -> Iterator[MappedChunk]:
+    packet, bulk = qname("Packet"), qname(BULK_SECTION)
+    # quarter marks – most of a packet's rows – raise no event: they are read a batch at a time
+    # from their section's element after every read of the file (``_Chunker.add_bulk``)
+    tags = [packet, qname(ORGANIZATION), bulk, *(tag for tag in _BY_ROW_TAG if tag != qname(BULK_ROW))]
     # lxml reports streaming schema violations through the thread's global error log: start it empty
     etree.clear_error_log()
-    events = etree.iterparse(
-        _NoDoctype(stream),
+    parser = etree.XMLPullParser(
         events=("start", "end"),
         tag=tags,
-        schema=packet_schema() if validate else None,
+        schema=packet_schema() if validate and check is None else None,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -239,41 +267,78 @@ def _iter_stream(stream: IO[bytes], *, chunk_size: int, validate: bool) -> Itera
         remove_comments=True,
         remove_pis=True,
     )
+    source = NoDoctype(stream)
     chunker: _Chunker | None = None
+    container: etree._Element | None = None
     complete = False
     line = 0
     try:
-        for event, element in events:
-            line = element.sourceline or line
-            if event == "start":
+        while True:
+            data = source.read(READ_BYTES)
+            if data:
+                parser.feed(data)
+            else:
+                parser.close()
+            for event, element in parser.read_events():
+                line = element.sourceline or line
+                if event == "start":
+                    if chunker is None:
+                        header, errors = read_header(element)
+                        chunker = _Chunker(state=PacketState(header=header, validated=validate), size=chunk_size)
+                        if errors:
+                            yield MappedChunk(header=header, section="Packet", records=(), errors=tuple(errors))
+                    elif element.tag == bulk:
+                        container = element
+                    continue
                 if chunker is None:
-                    header, errors = read_header(element)
-                    chunker = _Chunker(state=PacketState(header=header, validated=validate), size=chunk_size)
-                    if errors:
-                        yield MappedChunk(header=header, section="Packet", records=(), errors=tuple(errors))
-                continue
-            if chunker is None:
-                continue
-            if element.tag == qname("Packet"):
-                complete = True
-                continue
-            chunks = chunker.add(element)
-            _release(element)
-            if chunks:
-                yield from chunks
+                    continue
+                if element.tag == packet:
+                    complete = True
+                    continue
+                if element.tag == bulk:
+                    chunks = chunker.add_bulk(element, len(element))
+                    del element[:]
+                    container = None
+                else:
+                    chunks = chunker.add(element)
+                    _release(element)
+                if chunks:
+                    yield from chunks
+            if not data:
+                break
+            if container is not None and chunker is not None and len(container) > 1:
+                count = len(container) - 1  # the last row may not be complete yet
+                chunks = chunker.add_bulk(container, count)
+                del container[:count]
+                if chunks:
+                    yield from chunks
     except etree.XMLSyntaxError as exc:
         violations = [entry for entry in exc.error_log if entry.domain_name == "SCHEMASV"]
         if violations:
             raise PacketSchemaError(
                 tuple(SchemaIssue(line=entry.line or line, message=entry.message) for entry in violations)
             ) from exc
+        if check is not None:  # a violation before the syntax error is what one validating parse reports
+            _raise_violations(check.wait(), exc)
         raise UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {exc.lineno or line}") from exc
     if not complete:
-        # lxml's iterparse with a schema and resolve_entities=False can stop at a truncated document
-        # without raising: the closing tag of the root is the proof that the whole document was read
+        # the closing tag of the root is the proof that the whole document was read
         raise UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")
+    if check is not None:
+        verdict = check.wait()
+        _raise_violations(verdict, None)
+        if "unsafe" in verdict:
+            raise UnsafeXml(*verdict["unsafe"])
     if chunker is not None:
         yield from chunker.flush()
+
+
+def _raise_violations(verdict: dict[str, Any], cause: BaseException | None) -> None:
+    """Raise ``PacketSchemaError`` if the child's verdict lists violations."""
+    if "schema" in verdict:
+        raise PacketSchemaError(
+            tuple(SchemaIssue(line=line, message=message) for line, message in verdict["schema"])
+        ) from cause
 
 
 def _release(element: etree._Element) -> None:
@@ -319,6 +384,29 @@ class _Chunker:
             self.records.append(record)
         if self.pending >= self.size:
             done.extend(self.flush())
+        return done
+
+    def add_bulk(self, container: etree._Element, count: int) -> list[MappedChunk]:
+        """Map the first ``count`` rows of the ``PeriodMarks`` element ``container``; the slices they
+        complete. In one go when every row is a plain quarter mark, else row by row as ``add``."""
+        done: list[MappedChunk] = []
+        if self.section != BULK_SECTION:
+            done.extend(self.flush())
+            self.section, self.row = BULK_SECTION, 0
+        records = quick_period_marks(container, count, self.state, self.row + 1)
+        if records is None:
+            for element in container[:count]:
+                done.extend(self.add(element))
+            return done
+        self.row += count
+        start = 0
+        while start < count:
+            taken = min(self.size - self.pending, count - start)
+            self.records.extend(records[start : start + taken])
+            self.pending += taken
+            start += taken
+            if self.pending >= self.size:
+                done.extend(self.flush())
         return done
 
     def flush(self) -> Iterator[MappedChunk]:

@@ -216,6 +216,12 @@ def parse_floor(packet: Path) -> float:
     return time.process_time() - started
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (the packet's schema check)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="PostgreSQL URL of an existing database (a new one is made)")
@@ -247,12 +253,14 @@ def main() -> int:
             session.commit()
             received = time.perf_counter() - started
             server_started = backends_cpu(session)
-            started, cpu_started = time.perf_counter(), time.process_time()
+            started, cpu_started, children_started = time.perf_counter(), time.process_time(), children_cpu()
             outcome = process_packet(session, settings, stored.packet_id, job_id=stored.job_id)
             loaded, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            child_cpu = children_cpu() - children_started
             server = server_cpu_since(session, server_started)
         engine.dispose()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if outcome.status != "done":
             print(f"load failed: {outcome}", file=sys.stderr)
             return 1
@@ -263,17 +271,19 @@ def main() -> int:
         print(f"applied: {outcome.counts.applied} rows in {loaded:.1f} s = {rate:,.0f} students/s "
               f"({outcome.counts.applied / loaded:,.0f} rows/s)")
         print(f"CPU of the load: this process {cpu:.1f} s ({cpu / args.students * 1e3:.3f} ms a student), "
+              f"the schema check in a child process {child_cpu:.1f} s, "
               f"its PostgreSQL backends {server:.1f} s ({server / args.students * 1e3:.3f} ms a student) "
-              f"= {args.students / (cpu + server):,.0f} students per CPU-second; both at once "
-              f"{(cpu + server) / loaded:.2f} of {os.cpu_count()} cores; load average {load_before:.1f} before, "
-              f"{os.getloadavg()[0]:.1f} after")
+              f"= {args.students / (cpu + child_cpu + server):,.0f} students per CPU-second; all at once "
+              f"{(cpu + child_cpu + server) / loaded:.2f} of {os.cpu_count()} cores; load average {load_before:.1f} "
+              f"before, {os.getloadavg()[0]:.1f} after")
         print(f"raw COPY of the same rows: {copy_seconds:.1f} s; load / COPY = {loaded / copy_seconds:.1f}×")
         floor, cores = parse_seconds + copy_seconds, os.cpu_count() or 1
         each = 1e3 / args.students
         print(f"floor: schema-validated parse alone {parse_seconds:.1f} s of CPU ({parse_seconds * each:.3f} ms a "
               f"student) + raw COPY {copy_seconds:.1f} s ({copy_seconds * each:.3f} ms) = {floor * each:.3f} ms a "
               f"student: at most {args.students * cores / floor:,.0f} students/s on {cores} cores doing nothing else")
-        print(f"peak RSS of the load: {peak:.0f} MiB")
+        print(f"peak RSS of the load: {peak:.0f} MiB in this process + {child_peak:.0f} MiB in its largest child "
+              f"(the schema check) = {peak + child_peak:.0f} MiB")
     return 0
 
 

@@ -1,0 +1,112 @@
+"""A large packet's schema checked by a child process (``adapters.packet_check``) while the loader
+parses it without the schema: the same rows, errors and refusals as one validating parse."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from adapters import packet as packet_module
+from adapters.packet import PacketSchemaError, iter_packet
+from adapters.packet_check import SchemaCheck
+from adapters.packet_fields import NS
+from adapters.safexml import UnsafeXml
+
+SAMPLES = Path(__file__).parent / "samples"
+APART, INLINE = 0, 2**62
+"""``check_apart_from``: every file checked apart, or none."""
+
+
+def chunks(path: Path, check_apart_from: int) -> list:
+    return [(chunk.section, chunk.records, chunk.errors)
+            for chunk in iter_packet(path, chunk_size=2, check_apart_from=check_apart_from)]
+
+
+def refusal(path: Path, check_apart_from: int) -> tuple[type, tuple[str, ...]]:
+    with pytest.raises((PacketSchemaError, UnsafeXml)) as caught:
+        chunks(path, check_apart_from)
+    error = caught.value
+    if isinstance(error, PacketSchemaError):
+        return type(error), tuple(issue.message for issue in error.issues)
+    return type(error), (error.reason,)
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("packet-*.xml")))
+def test_a_packet_checked_apart_maps_as_one_validating_parse(sample):
+    path = SAMPLES / sample
+    apart = chunks(path, APART)
+    assert apart == chunks(path, INLINE)
+    assert sum(len(records) for _section, records, _errors in apart) > 0
+
+
+def broken(tmp_path: Path, old: bytes, new: bytes, *, tail: bytes | None = None) -> Path:
+    data = (SAMPLES / "packet-school.xml").read_bytes()
+    assert old in data
+    data = data.replace(old, new, 1)
+    if tail is not None:
+        data = data[: data.rindex(b"</Packet>")] + tail
+    path = tmp_path / "broken.xml"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_schema_violation_found_apart_refuses_the_packet(tmp_path):
+    path = broken(tmp_path, b"<Snils>112-233-445 95</Snils>", b"<Snils>1122</Snils>")
+    kind, messages = refusal(path, APART)
+    assert kind is PacketSchemaError and any("Snils" in message for message in messages)
+    assert (kind, messages) == refusal(path, INLINE)
+
+
+def test_a_violation_before_a_syntax_error_is_reported_as_the_violation(tmp_path):
+    path = broken(tmp_path, b"<Snils>112-233-445 95</Snils>", b"<Snils>1122</Snils>", tail=b"<a></b></Packet>")
+    assert refusal(path, APART) == refusal(path, INLINE)
+    assert refusal(path, APART)[0] is PacketSchemaError
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<!DOCTYPE p [<!ENTITY x "x">]><Packet xmlns="' + NS.encode() + b'">&x;</Packet>',
+        (SAMPLES / "packet-school.xml").read_bytes()[:-200],
+        (SAMPLES / "packet-school.xml").read_bytes().replace(b"</LastName>", b"</Last>", 1),
+        (SAMPLES / "packet-school.xml").read_bytes() + b"<Packet/>",
+    ],
+    ids=["doctype", "truncated", "mismatched-tag", "two-roots"],
+)
+def test_unsafe_or_broken_xml_is_refused_as_by_one_parse(tmp_path, data):
+    path = tmp_path / "bad.xml"
+    path.write_bytes(data)
+    assert refusal(path, APART) == refusal(path, INLINE)
+    assert refusal(path, APART)[0] is UnsafeXml
+
+
+def test_a_child_that_ends_without_a_verdict_fails_the_load(tmp_path):
+    path = tmp_path / "packet.xml"
+    shutil.copy(SAMPLES / "packet-school.xml", path)
+    check = SchemaCheck(path)
+    assert check.process is not None
+    check.process.kill()
+    with pytest.raises(RuntimeError, match="without a verdict"):
+        check.wait()
+
+
+def test_the_child_is_ended_when_the_load_stops_early(monkeypatch, tmp_path):
+    started: list[SchemaCheck] = []
+
+    class Recorded(SchemaCheck):
+        def __init__(self, path: Path):
+            super().__init__(path)
+            started.append(self)
+
+    monkeypatch.setattr(packet_module, "SchemaCheck", Recorded)
+    stream = iter_packet(SAMPLES / "packet-mixed.xml", chunk_size=1, check_apart_from=APART)
+    next(stream)
+    assert started and started[0].process is not None
+    child = started[0].process
+    stream.close()
+    assert started[0].process is None and child.returncode is not None
+
+
+def test_a_small_file_is_checked_by_the_loaders_own_parse(monkeypatch):
+    monkeypatch.setattr(packet_module, "SchemaCheck", None)  # would fail if called
+    assert chunks(SAMPLES / "packet-school.xml", INLINE)
