@@ -10,7 +10,8 @@ when its own parse fails (a violation found before a syntax error wins, as it di
 
 The child parses with the options of the loader's parser (no DTD, no entities, no network, no huge
 text nodes, a ``DOCTYPE`` refused), keeps nothing of the tree and prints its verdict as one line of
-JSON: ``{"valid": true}``, ``{"schema": [[line, message], …]}`` or ``{"unsafe": [reason, message]}``.
+JSON: ``{"valid": true}``, ``{"schema": [[line, message], …]}`` or ``{"unsafe": [reason, message]}``, with
+its peak RSS (``peak_rss_kib``).
 """
 
 from __future__ import annotations
@@ -118,11 +119,25 @@ class SchemaCheck:
             self.process = None
 
 
+def _peak_rss_kib() -> int | None:
+    """This process's peak RSS since it was started (``VmHWM``; ``ru_maxrss`` also counts the copy
+    of the parent it was forked as before it ran Python); ``None`` where ``/proc`` has no such line."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def main(argv: list[str]) -> int:
     from adapters.packet import packet_schema
 
     with open(argv[1], "rb") as stream:
         verdict = check_stream(stream, packet_schema())
+    verdict["peak_rss_kib"] = _peak_rss_kib()
     sys.stdout.write(json.dumps(verdict, ensure_ascii=False) + "\n")
     return 0
 

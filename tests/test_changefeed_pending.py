@@ -86,3 +86,12 @@ def test_committed_rows_on_every_backend(engine: Engine) -> None:
         ).all()
     assert [tuple(row[:5]) for row in rows] == list(dict.fromkeys(changes))
     assert len({row[5] for row in rows}) == 1
+
+
+def test_the_copy_text_is_read_a_piece_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(changefeed._CopySource, "LINES", 2)
+    pending = {f"student\t{n}\tupsert\t\\N\t\\N\t": None for n in range(5)}
+    source = changefeed._CopySource(pending, MOMENT)
+    pieces = list(iter(lambda: source.read(8192), ""))
+    assert [piece.count("\n") for piece in pieces] == [2, 2, 1]
+    assert "".join(pieces) == _old_text([("student", n, "upsert", None, None) for n in range(5)], MOMENT)
