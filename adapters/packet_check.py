@@ -34,10 +34,10 @@ READ_BYTES = 1 << 16
 APART_FROM_BYTES = 16 * 2**20
 """Packets from this size on are checked apart; a smaller one is checked by the loader's own parse
 (starting the child costs about 0.3 s of CPU)."""
-_BULK = ("PeriodMarks", "DiaryMarks")
-"""Sections whose rows are dropped a batch at a time instead of one by one (the bulk of a packet)."""
-_ROWS = ("Organization", "ClassGroup", "Subject", "StudyPeriod", "Student", "Enrolment", "ExamResult",
-         "QueueApplication")
+_SECTIONS = ("ClassGroups", "Subjects", "StudyPeriods", "Students", "Enrolments", "DiaryMarks", "PeriodMarks",
+             "ExamResults", "QueueApplications")
+"""The packet's sections: their rows are dropped a batch at a time, after every read of the file, as
+soon as a later row has begun (libxml2 checks the schema on the parser's events, not on the tree)."""
 
 
 def _violations(error: etree.XMLSyntaxError) -> list[list[Any]]:
@@ -49,11 +49,10 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
     from adapters.packet import NoDoctype  # the loader's own DOCTYPE check
 
     etree.clear_error_log()
-    bulk = {qname(name) for name in _BULK}
+    sections = {qname(name) for name in _SECTIONS}
     parser = etree.XMLPullParser(
-        events=("start", "end"), tag=[qname(name) for name in (*_ROWS, *_BULK)], schema=schema,
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
-        remove_pis=True,
+        events=("start", "end"), tag=list(sections), schema=schema, resolve_entities=False, no_network=True,
+        load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
     )
     source = NoDoctype(stream)
     containers: list[etree._Element] = []
@@ -63,18 +62,14 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
             parser.feed(data)
             for event, element in parser.read_events():
                 line = element.sourceline or line
-                if element.tag in bulk:
-                    if event == "start":
-                        containers.append(element)
-                    else:
-                        containers.remove(element)
-                        del element[:]
-                elif event == "end":
-                    element.clear(keep_tail=False)
-                    parent = element.getparent()
-                    if parent is not None:
-                        while element.getprevious() is not None:
-                            del parent[0]
+                parent = element.getparent()
+                if parent is None or parent.getparent() is not None:  # a name reused deeper in a row
+                    continue
+                if event == "start":
+                    containers.append(element)
+                else:
+                    containers.remove(element)
+                    del element[:]
             for container in containers:  # every row but the last is complete
                 if len(container) > 1:
                     del container[: len(container) - 1]

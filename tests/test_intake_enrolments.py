@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from adapters.excel_template import build_template
 from db.engine import make_engine, make_session_factory
 from db.models import ClassGroup, Enrolment, LegalRepresentative, LoadRowError, Organization, Person, Student
-from kontingent_ws.usecases.intake import pipeline
+from kontingent_ws.usecases.intake import apply_enrolments, late, pipeline
 from kontingent_ws.usecases.intake.formats import EXCEL
 from kontingent_ws.usecases.intake.receive import Sender, store_packet
 from kontingent_ws.usecases.intake.validate import Closure, Decision, Span, decide
@@ -165,6 +165,45 @@ def test_students_get_their_current_state_across_slices(
     assert _states(session) == {**{snils(30 + n): studying for n in range(1, 5)},
                                 snils(35): (None, None, None, None, None)}
     assert _links(session) == {(snils(31), snils(40)), (snils(33), snils(40)), (snils(35), snils(40))}
+
+
+@pytest.mark.parametrize(("held", "updated"), [(100_000, 0), (2, 6)])
+def test_a_packets_students_wait_for_their_enrolments_in_a_later_section(
+    world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: int,
+    updated: int,
+) -> None:
+    """A packet sends all its students, then all its enrolments: each new student's row waits for its
+    enrolments and is written once, with its state – no student row is updated – unless more than
+    ``late.HELD_STUDENTS`` wait: those written meanwhile are updated when their enrolments come (with two
+    held, in slices of two: the third slice of students writes s1–s4, the second of enrolments s5–s7,
+    and the enrolments of s1–s6 then update them)."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(late, "HELD_STUDENTS", held)
+    updates: list[int] = []
+    real_update_rows = apply_enrolments.update_rows
+
+    def counted(session, table, columns, rows):  # type: ignore[no-untyped-def]
+        if table.name == "student":
+            updates.append(len(rows))
+        return real_update_rows(session, table, columns, rows)
+
+    monkeypatch.setattr(apply_enrolments, "update_rows", counted)
+    session, w = world
+    settings = settings_for(db_url, tmp_path)
+    parent = representative("Сомова", "Ольга", "1985-01-01", snils_value=snils(90))
+    pupils = [student(f"s{n}", f"Сомов{n}", "Глеб", "2013-01-01", snils_value=snils(80 + n),
+                      representatives=parent if n % 2 else "") for n in range(1, 8)]
+    enrolments = [enrolment(f"e{n}", f"s{n}", "2024-09-01") for n in range(1, 7)]
+
+    outcome = load(session, settings, w.netschool, packet_xml("held", {"Students": pupils,
+                                                                        "Enrolments": enrolments}))
+
+    assert outcome.status == "done"
+    assert sum(updates) == updated
+    studying = ("1", w.region.north_school_id, None, "3", "11")
+    assert _states(session) == {**{snils(80 + n): studying for n in range(1, 7)},
+                                snils(87): (None, None, None, None, None)}
+    assert _links(session) == {(snils(80 + n), snils(90)) for n in (1, 3, 5, 7)}
 
 
 def test_an_enrolment_resent_in_a_later_slice_of_the_same_packet_updates_the_one_written_late(

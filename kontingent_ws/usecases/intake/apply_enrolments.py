@@ -73,7 +73,7 @@ def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> N
     wait with them, their current state filled in."""
     # the enrolments of the slice before (a packet's enrolments come in slices of their own) and their
     # students, written once this slice's reads are done; the students of this slice wait for their state
-    late = take_late(ctx) if ctx.pending_enrolments else LateRows()
+    late = take_late(ctx, hold=True) if ctx.pending_enrolments else LateRows()
     pairs = []
     for record in records:
         sid = ctx.student_id(section=SECTION, row=record.row, ref=record.ref, student_ref=record.student_ref)

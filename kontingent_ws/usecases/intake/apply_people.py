@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, select, tuple_
 
@@ -291,7 +291,7 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     for the writes still queued from the slice before (``copy_pipe``), and its own writes run while
     the next slice is mapped.
     """
-    late = take_late(ctx)  # the slice before: written once this slice's reads are done
+    late = take_late(ctx, hold=True)  # the slice before: written once this slice's reads are done
     items = [PersonItem(person=r.person, section="Students", row=r.row, ref=r.ref, field="") for r in records]
     plan = plan_people(ctx, items)
     accepted = [(r, pid) for r, pid in zip(records, plan.result, strict=True) if pid is not None]
@@ -326,7 +326,8 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     write_people(ctx, items, plan)
     update_by_id(ctx, Student, updates)
     write_people(ctx, rep_items, rep_plan)
-    ctx.pending_links.extend(links)  # written after the students' rows
+    for link in links:  # written after the students' rows
+        ctx.pending_links.setdefault(link[0], []).append(link)
     ctx.applied += len(accepted)
 
 
@@ -335,7 +336,7 @@ def _plan_representatives(
 ) -> tuple[list[PersonItem], PeoplePlan, list[tuple[Any, ...]]]:
     """Match the representatives of accepted students (reads only): their items, their plan and the
     student–representative links to add (``late.REPRESENTATIVE_COLUMNS``); ``unwritten``: links made
-    earlier and not written yet."""
+    earlier and taken to be written (those still waiting are in ``ApplyContext.pending_links``)."""
     items, owners = [], []
     for record in records:
         for position, representative in enumerate(record.representatives, start=1):
@@ -357,4 +358,6 @@ def _plan_representatives(
         ).tuples()
     ) if not all(sid in ctx.new_people for sid in student_ids) else set()
     known.update((link[0], link[1]) for link in unwritten)
+    held = ctx.pending_links
+    known.update((cast(int, link[0]), cast(int, link[1])) for sid in student_ids for link in held.get(sid, ()))
     return items, plan, [(s, p, kind, first) for (s, p), (kind, first) in pairs.items() if (s, p) not in known]

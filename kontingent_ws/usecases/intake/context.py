@@ -89,10 +89,12 @@ class ApplyContext:
     pending: dict[str, dict[tuple[object, ...], tuple[object, ...]]] = field(default_factory=dict)
     """Mark table → new rows not yet written, by key (``apply_marks``: written tens of thousands at a time)."""
     pending_students: dict[int, list[object]] = field(default_factory=dict)
-    """Student rows created by the last slice of students and not written yet, so that the enrolments of
-    the same slice write their current state into them instead of updating them (``apply_people``)."""
-    pending_links: list[tuple[object, ...]] = field(default_factory=list)
-    """Student–representative links waiting for ``pending_students`` (``late.REPRESENTATIVE_COLUMNS``)."""
+    """Student rows created by this packet and not written yet, so that their enrolments – in the same
+    slice of an upload, in a later section of a packet – write their current state into them instead of
+    updating them (``late``)."""
+    pending_links: dict[int, list[tuple[object, ...]]] = field(default_factory=dict)
+    """Student id → its links to its representatives waiting for its row in ``pending_students``
+    (``late.REPRESENTATIVE_COLUMNS``)."""
     pending_enrolments: list[tuple[object, ...]] = field(default_factory=list)
     """New enrolments of the last slice (``late.ENROLMENT_COLUMNS``), written with the rows above after
     the next slice's reads (``late.take_late``)."""
