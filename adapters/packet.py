@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -40,7 +40,14 @@ from adapters.packet_sections import (
     read_subject,
 )
 from adapters.packet_state import PacketState
-from adapters.records import BatchHeader, MappedBatch, MappedChunk, OrganizationRecord, Record
+from adapters.records import (
+    BatchHeader,
+    MappedBatch,
+    MappedChunk,
+    OrganizationRecord,
+    PeriodMarkColumns,
+    Record,
+)
 from adapters.rowerrors import RowError
 from adapters.safexml import UnsafeXml
 from adapters.validation import RowSink, normalize_inn
@@ -350,6 +357,11 @@ def _release(element: etree._Element) -> None:
             del parent[0]
 
 
+def _row_of(record: Any) -> int:
+    row: int = record.row
+    return row
+
+
 class _Chunker:
     """Gathers mapped rows of the current section into slices of at most ``size`` rows."""
 
@@ -360,6 +372,8 @@ class _Chunker:
         self.row = 0
         self.pending = 0
         self.records: list[Record] = []
+        self.runs: list[PeriodMarkColumns] = []
+        """Quarter marks read a batch at a time (``add_bulk``), as columns."""
         self.errors: list[RowError] = []
 
     def add(self, element: etree._Element) -> list[MappedChunk]:
@@ -402,7 +416,7 @@ class _Chunker:
         start = 0
         while start < count:
             taken = min(self.size - self.pending, count - start)
-            self.records.extend(records[start : start + taken])
+            self.runs.append(records[start : start + taken])
             self.pending += taken
             start += taken
             if self.pending >= self.size:
@@ -410,8 +424,12 @@ class _Chunker:
         return done
 
     def flush(self) -> Iterator[MappedChunk]:
-        if self.records or self.errors:
-            yield MappedChunk(
-                header=self.state.header, section=self.section, records=tuple(self.records), errors=tuple(self.errors)
+        records: Sequence[Record] = tuple(self.records)
+        if self.runs:  # quarter marks read a batch at a time: one run of columns, unless rows came between
+            records = PeriodMarkColumns.joined(self.runs) if not self.records else tuple(
+                sorted((*self.records, *(mark for run in self.runs for mark in run)), key=_row_of)
             )
-        self.records, self.errors, self.pending = [], [], 0
+        if records or self.errors:
+            yield MappedChunk(header=self.state.header, section=self.section, records=records,
+                              errors=tuple(self.errors))
+        self.records, self.runs, self.errors, self.pending = [], [], [], 0

@@ -8,7 +8,7 @@ from lxml import etree
 
 from adapters.packet_fields import NS, Fields, qname
 from adapters.packet_state import PacketState
-from adapters.records import DiaryMarkRecord, ExamResultRecord, MarkValue, PeriodMarkRecord
+from adapters.records import DiaryMarkRecord, ExamResultRecord, MarkValue, PeriodMarkColumns, PeriodMarkRecord
 from adapters.validation import RowSink, check_mark
 from db import classifiers
 
@@ -171,13 +171,13 @@ _PERIOD_FIELDS = 6
 
 def quick_period_marks(
     container: etree._Element, count: int, state: PacketState, first_row: int
-) -> list[PeriodMarkRecord] | None:
+) -> PeriodMarkColumns | None:
     """The records of the first ``count`` rows of ``container`` (a ``PeriodMarks`` section being
     read), when every one of them is a quarter mark that ``quick_period_mark`` takes; ``None`` as soon
     as one is not, and the caller reads the rows one by one.
 
-    The fields are taken as columns by three XPath calls instead of an element object a field, and
-    checked a column at a time. Only for a validated stream (``state.validated``): the schema fixes
+    The fields are taken as columns by XPath calls instead of an element object a field, checked a
+    column at a time and kept as columns. Only for a validated stream (``state.validated``): the schema fixes
     the order of the six fields, so six fields a row with one text each means the columns line up."""
     if not state.validated or count <= 0:
         return None
@@ -205,10 +205,7 @@ def quick_period_marks(
         if known is None:
             return None
         marks[scale, value] = known
-    return [
-        PeriodMarkRecord(ref=ref, row=row, student_ref=student, subject_ref=subject, kind="period",
-                         period_ref=period, school_year=year, mark=marks[scale, value])
-        for ref, row, student, subject, period, year, scale, value in zip(
-            refs, range(first_row, first_row + count), students, subjects, periods, years, scales, values, strict=True
-        )
-    ]
+    return PeriodMarkColumns(
+        first_row=first_row, refs=refs, student_refs=students, subject_refs=subjects, period_refs=periods,
+        school_years=years, marks=list(map(marks.__getitem__, zip(scales, values, strict=True))),
+    )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from itertools import pairwise
+from typing import Any, TypeVar, overload
 
 from adapters.rowerrors import RowError, has_errors
 
@@ -247,6 +248,84 @@ class PeriodMarkRecord:
     mark: MarkValue
 
 
+class PeriodMarkColumns(Sequence[PeriodMarkRecord]):
+    """Quarter marks of consecutive rows, kept as columns (``packet_marks.quick_period_marks``).
+
+    A streamed packet's quarter marks are most of its rows. Read a batch at a time they need no
+    record each: the writer takes the columns as they are (``apply_marks.apply_period_marks``). For
+    everything else this is the sequence of the ``PeriodMarkRecord`` of each row, made when asked
+    for, and equal to any sequence of equal records."""
+
+    __slots__ = ("first_row", "marks", "period_refs", "refs", "school_years", "student_refs", "subject_refs")
+
+    def __init__(self, *, first_row: int, refs: list[str], student_refs: list[str], subject_refs: list[str],
+                 period_refs: list[str], school_years: list[str], marks: list[MarkValue]):
+        self.first_row = first_row
+        """Row number of the first mark; the others follow one by one."""
+        self.refs, self.student_refs, self.subject_refs = refs, student_refs, subject_refs
+        self.period_refs, self.school_years, self.marks = period_refs, school_years, marks
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def _record(self, index: int) -> PeriodMarkRecord:
+        return PeriodMarkRecord(ref=self.refs[index], row=self.first_row + index, student_ref=self.student_refs[index],
+                                subject_ref=self.subject_refs[index], kind="period",
+                                period_ref=self.period_refs[index], school_year=self.school_years[index],
+                                mark=self.marks[index])
+
+    @overload
+    def __getitem__(self, index: int) -> PeriodMarkRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> PeriodMarkColumns: ...
+
+    def __getitem__(self, index: int | slice) -> PeriodMarkRecord | PeriodMarkColumns:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("only a run of consecutive marks")
+            return PeriodMarkColumns(
+                first_row=self.first_row + start, refs=self.refs[start:stop],
+                student_refs=self.student_refs[start:stop], subject_refs=self.subject_refs[start:stop],
+                period_refs=self.period_refs[start:stop], school_years=self.school_years[start:stop],
+                marks=self.marks[start:stop],
+            )
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._record(index % len(self))
+
+    def __iter__(self) -> Iterator[PeriodMarkRecord]:
+        return map(self._record, range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PeriodMarkColumns(rows {self.first_row}–{self.first_row + len(self) - 1})"
+
+    @staticmethod
+    def joined(parts: Sequence[PeriodMarkColumns]) -> PeriodMarkColumns:
+        """Runs of marks that follow each other, as one."""
+        first = parts[0]
+        if len(parts) == 1:
+            return first
+        for before, after in pairwise(parts):
+            if after.first_row != before.first_row + len(before):
+                raise ValueError("the runs of marks do not follow each other")
+        return PeriodMarkColumns(
+            first_row=first.first_row, refs=[v for p in parts for v in p.refs],
+            student_refs=[v for p in parts for v in p.student_refs],
+            subject_refs=[v for p in parts for v in p.subject_refs],
+            period_refs=[v for p in parts for v in p.period_refs],
+            school_years=[v for p in parts for v in p.school_years], marks=[v for p in parts for v in p.marks],
+        )
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ExamResultRecord:
     """A result of the state final attestation."""
@@ -358,8 +437,9 @@ class MappedChunk:
     header: BatchHeader
     section: str
     """Section name as in the input (``Students``, ``DiaryMarks`` …)."""
-    records: tuple[Record, ...]
-    """Accepted records of this slice, in input order."""
+    records: Sequence[Record]
+    """Accepted records of this slice, in input order (a tuple, or the ``PeriodMarkColumns`` of a run of
+    quarter marks)."""
     errors: tuple[RowError, ...] = ()
     """Row errors of this slice, in input order."""
 

@@ -4,6 +4,7 @@ what reading them row by row gives: the same records in the same slices, the sam
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from adapters import packet as packet_module
 from adapters.packet import iter_packet
 from adapters.packet_fields import NS
+from adapters.records import MarkValue, PeriodMarkColumns
 
 STUDENT = ("<Student providerRef='s{n}'><LastName>Иванов</LastName><FirstName>Пётр{n}</FirstName><Sex>1</Sex>"
            "<BirthDate>2013-05-10</BirthDate><Citizenship>1</Citizenship></Student>")
@@ -91,3 +93,32 @@ def test_a_batch_with_an_annual_mark_is_read_row_by_row(tmp_path):
     assert len(records) == 600
     assert sum(record.kind == "annual" for record in records) == 1
     assert [record.row for record in records] == list(range(1, 601))
+
+
+def columns(first_row: int, count: int) -> PeriodMarkColumns:
+    mark = MarkValue(scale="five_point", value="5", numeric=Decimal(5))
+    return PeriodMarkColumns(first_row=first_row, refs=[f"p{n}" for n in range(count)],
+                             student_refs=[f"s{n}" for n in range(count)], subject_refs=["sub"] * count,
+                             period_refs=["q1"] * count, school_years=["2024/2025"] * count, marks=[mark] * count)
+
+
+def test_columns_are_the_sequence_of_their_records():
+    run = columns(10, 4)
+    records = tuple(run)
+    assert [r.row for r in records] == [10, 11, 12, 13] and records[2].student_ref == "s2"
+    assert run == records and records == run and list(records) == run and run != records[:3]
+    assert run[-1] == records[-1] and run[1:3] == records[1:3] and run[1:3].first_row == 11
+    with pytest.raises(IndexError):
+        run[4]
+    joined = PeriodMarkColumns.joined([run[:1], run[1:]])
+    assert joined == records and joined.first_row == 10
+    with pytest.raises(ValueError, match="follow"):
+        PeriodMarkColumns.joined([run[:1], run[2:]])
+
+
+def test_plain_marks_reach_the_slices_as_columns(tmp_path):
+    path = tmp_path / "packet.xml"
+    write_packet(path, marks=3000, odd_share=0.0, seed=3)
+    marks = [records for section, records, _ in slices(path, 1000) if section == "PeriodMarks"]
+    assert [len(records) for records in marks] == [1000, 1000, 1000]
+    assert all(isinstance(records, PeriodMarkColumns) for records in marks)

@@ -13,12 +13,13 @@ statements of a thousand marks grew quadratically (2,000 statements for 100,000 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import itemgetter
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, select
 
-from adapters.records import DiaryMarkRecord, ExamResultRecord, PeriodMarkRecord
+from adapters.records import DiaryMarkRecord, ExamResultRecord, PeriodMarkColumns, PeriodMarkRecord
 from db.models import DiaryMark, ExamResult, PeriodMark
 from kontingent_ws.usecases.intake.apply_catalog import first_year
 from kontingent_ws.usecases.intake.apply_people import update_by_id
@@ -27,6 +28,7 @@ from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 
 R = TypeVar("R", DiaryMarkRecord, PeriodMarkRecord, ExamResultRecord)
+_SCALE, _VALUE, _NUMERIC = attrgetter("scale"), attrgetter("value"), attrgetter("numeric")
 LOOKUP_BATCH = 500
 MARK_COPY_ROWS = 20_000
 """New marks per COPY statement."""
@@ -124,7 +126,25 @@ def apply_diary_marks(ctx: ApplyContext, records: Sequence[DiaryMarkRecord]) -> 
     _upsert(ctx, DiaryMark, DIARY_KEY, DIARY_VALUES, rows)
 
 
+def _column_rows(ctx: ApplyContext, columns: PeriodMarkColumns) -> list[tuple[Any, ...]] | None:
+    """The rows of a run of quarter marks taken column by column, or ``None`` when a student of the run
+    was refused (each of its marks is then reported, record by record)."""
+    student_ids = list(map(ctx.students.get, columns.student_refs))
+    if None in student_ids:
+        return None
+    years = {year: first_year(year) for year in set(columns.school_years)}
+    marks = columns.marks
+    return list(zip(
+        student_ids, map(ctx.subjects.__getitem__, columns.subject_refs), map(years.__getitem__, columns.school_years),
+        repeat("period"), map(ctx.periods.__getitem__, columns.period_refs), repeat(ctx.organization_id),
+        map(_SCALE, marks), map(_VALUE, marks), map(_NUMERIC, marks), repeat(ctx.system_id),
+    ))
+
+
 def apply_period_marks(ctx: ApplyContext, records: Sequence[PeriodMarkRecord]) -> None:
+    if isinstance(records, PeriodMarkColumns) and (rows := _column_rows(ctx, records)) is not None:
+        _upsert(ctx, PeriodMark, PERIOD_KEY, PERIOD_VALUES, rows)
+        return
     students, subjects, periods = ctx.students, ctx.subjects, ctx.periods
     organization_id, system_id = ctx.organization_id, ctx.system_id
     years: dict[str, int] = {}
