@@ -9,14 +9,18 @@ has read the whole packet (libxml2 reports a streaming violation at the end of t
 when its own parse fails (a violation found before a syntax error wins, as it did in one parse).
 
 The child parses with the options of the loader's parser (no DTD, no entities, no network, no huge
-text nodes, a ``DOCTYPE`` refused), keeps nothing of the tree and prints its verdict as one line of
+text nodes, a ``DOCTYPE`` refused), ends with its parent (a worker killed mid-packet leaves no check
+running), keeps nothing of the tree and prints its verdict as one line of
 JSON: ``{"valid": true}``, ``{"schema": [[line, message], …]}`` or ``{"unsafe": [reason, message]}``, with
 its peak RSS (``peak_rss_kib``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +31,7 @@ from lxml import etree
 from adapters.packet_fields import qname
 from adapters.safexml import UnsafeXml
 
+_PR_SET_PDEATHSIG = 1
 _ROOT = Path(__file__).resolve().parents[1]
 """The directory the ``adapters`` package is imported from (the child runs there)."""
 READ_BYTES = 1 << 16
@@ -127,7 +132,21 @@ def _peak_rss_kib() -> int | None:
     return None
 
 
+def _end_with_parent() -> None:
+    """Have the kernel end this process when its parent (the loader) ends: a worker killed in the
+    middle of a packet leaves no check running on (Linux; elsewhere the check runs to its end)."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
+    _end_with_parent()
     from adapters.packet import packet_schema
 
     with open(argv[1], "rb") as stream:

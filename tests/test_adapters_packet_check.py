@@ -1,7 +1,11 @@
 """A large packet's schema checked by a child process (``adapters.packet_check``) while the loader
 parses it without the schema: the same rows, errors and refusals as one validating parse."""
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +114,49 @@ def test_the_child_is_ended_when_the_load_stops_early(monkeypatch, tmp_path):
 def test_a_small_file_is_checked_by_the_loaders_own_parse(monkeypatch):
     monkeypatch.setattr(packet_module, "SchemaCheck", None)  # would fail if called
     assert chunks(SAMPLES / "packet-school.xml", INLINE)
+
+
+LOADER = """
+import sys, time
+from pathlib import Path
+from adapters.packet_check import SchemaCheck
+check = SchemaCheck(Path(sys.argv[1]))
+print(check.process.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_the_check_ends_with_a_loader_killed_mid_packet(tmp_path):
+    """A worker killed (SIGKILL) in the middle of a packet leaves no check behind: the child asked the
+    kernel to end it with its parent. The packet here is a pipe nobody writes to: the check waits on it."""
+    pipe = tmp_path / "packet.xml"
+    os.mkfifo(pipe)
+    loader = subprocess.Popen([sys.executable, "-c", LOADER, str(pipe)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+    assert loader.stdout is not None
+    child = int(loader.stdout.readline())
+    deadline = time.monotonic() + 20
+    writer = None
+    while writer is None and time.monotonic() < deadline:  # the child opens the pipe after asking for the signal
+        try:
+            writer = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.05)
+    assert writer is not None and _alive(child)
+    try:
+        loader.kill()
+        loader.wait()
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        os.close(writer)

@@ -145,8 +145,8 @@ def _links(session: Session) -> set[tuple[str | None, str | None]]:
 def test_students_get_their_current_state_across_slices(
     world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_size: int
 ) -> None:
-    """A new student's row is written with the state its slice's enrolments give it, or updated when the
-    enrolments come in a later slice (a packet's sections); representatives are linked either way."""
+    """A new student's row is written with the state its enrolments give it, whether they come in the same
+    slice or in the packet's later section; representatives are linked either way."""
     monkeypatch.setattr(pipeline, "CHUNK_SIZE", chunk_size)
     session, w = world
     settings = settings_for(db_url, tmp_path)
