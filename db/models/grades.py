@@ -62,8 +62,8 @@ class PeriodMark(Base):
     __table_args__ = (
         CheckConstraint("kind in ('period', 'annual', 'final')", name="kind"),
         CheckConstraint("(kind = 'period') = (study_period_id is not null)", name="period_for_period_marks"),
+        # read by student only (the unique key leads with it): no index on the organization (migration 0009)
         UniqueConstraint("student_id", "subject_id", "school_year", "kind", "study_period_id"),
-        Index("ix_period_mark_org_year", "organization_id", "school_year"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
