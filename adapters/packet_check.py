@@ -39,22 +39,18 @@ READ_BYTES = 1 << 16
 APART_FROM_BYTES = 16 * 2**20
 """Packets from this size on are checked apart; a smaller one is checked by the loader's own parse
 (starting the child costs about 0.3 s of CPU)."""
-_SECTIONS = ("ClassGroups", "Subjects", "StudyPeriods", "Students", "Enrolments", "DiaryMarks", "PeriodMarks",
-             "ExamResults", "QueueApplications")
-"""The packet's sections: their rows are dropped a batch at a time, after every read of the file, as
-soon as a later row has begun (libxml2 checks the schema on the parser's events, not on the tree)."""
-
-
 def _violations(error: etree.XMLSyntaxError) -> list[list[Any]]:
     return [[entry.line, entry.message] for entry in error.error_log if entry.domain_name == "SCHEMASV"]
 
 
 def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
     """Parse ``stream`` against ``schema`` keeping nothing; the verdict as the child prints it."""
-    from adapters.packet import NoDoctype  # the loader's own DOCTYPE check
+    from adapters.packet import SECTIONS, NoDoctype  # the loader's own sections and DOCTYPE check
 
     etree.clear_error_log()
-    sections = {qname(name) for name in _SECTIONS}
+    # every section's rows are dropped a batch at a time, after every read of the file, once a later row
+    # has begun: libxml2 checks the schema on the parser's events, not on the tree
+    sections = {qname(section.name) for section in SECTIONS}
     parser = etree.XMLPullParser(
         events=("start", "end"), tag=list(sections), schema=schema, resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
