@@ -130,7 +130,9 @@ def _peak_rss_kib() -> int | None:
 
 def _end_with_parent() -> None:
     """Have the kernel end this process when its parent (the loader) ends: a worker killed in the
-    middle of a packet leaves no check running on (Linux; elsewhere the check runs to its end)."""
+    middle of a packet leaves no check running on (Linux; elsewhere the check runs to its end). Linux
+    sends the signal when the thread that started the child ends: ``SchemaCheck`` is made by the thread
+    that reads the packet and waits for the verdict, which outlives it."""
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
