@@ -21,7 +21,7 @@ from typing import IO, Any
 from lxml import etree
 
 from adapters import identifiers
-from adapters.packet_check import APART_FROM_BYTES, SchemaCheck
+from adapters.packet_check import APART_FROM_BYTES, SchemaCheck, schema_violations
 from adapters.packet_fields import NS, Fields, qname
 from adapters.packet_marks import (
     quick_period_mark,
@@ -49,7 +49,7 @@ from adapters.records import (
     Record,
 )
 from adapters.rowerrors import RowError
-from adapters.safexml import UnsafeXml
+from adapters.safexml import STREAM_OPTIONS, UnsafeXml, syntax_error
 from adapters.validation import RowSink, normalize_inn
 from xsd import schema_path
 
@@ -267,12 +267,7 @@ def _iter_stream(
         events=("start", "end"),
         tag=tags,
         schema=packet_schema() if validate and check is None else None,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        **STREAM_OPTIONS,
     )
     source = NoDoctype(stream)
     chunker: _Chunker | None = None
@@ -320,14 +315,12 @@ def _iter_stream(
                 if chunks:
                     yield from chunks
     except etree.XMLSyntaxError as exc:
-        violations = [entry for entry in exc.error_log if entry.domain_name == "SCHEMASV"]
+        violations = schema_violations(exc, line)
         if violations:
-            raise PacketSchemaError(
-                tuple(SchemaIssue(line=entry.line or line, message=entry.message) for entry in violations)
-            ) from exc
+            raise PacketSchemaError(tuple(SchemaIssue(line=at, message=message) for at, message in violations)) from exc
         if check is not None:  # a violation before the syntax error is what one validating parse reports
             _raise_violations(check.wait(), exc)
-        raise UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {exc.lineno or line}") from exc
+        raise syntax_error(exc.lineno or line) from exc
     if not complete:
         # the closing tag of the root is the proof that the whole document was read
         raise UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")

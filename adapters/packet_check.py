@@ -29,7 +29,7 @@ from typing import IO, Any
 from lxml import etree
 
 from adapters.packet_fields import qname
-from adapters.safexml import UnsafeXml
+from adapters.safexml import STREAM_OPTIONS, UnsafeXml, syntax_error
 
 _PR_SET_PDEATHSIG = 1
 _ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,9 @@ READ_BYTES = 1 << 16
 APART_FROM_BYTES = 16 * 2**20
 """Packets from this size on are checked apart; a smaller one is checked by the loader's own parse
 (starting the child costs about 0.3 s of CPU)."""
-def _violations(error: etree.XMLSyntaxError) -> list[list[Any]]:
-    return [[entry.line, entry.message] for entry in error.error_log if entry.domain_name == "SCHEMASV"]
+def schema_violations(error: etree.XMLSyntaxError, line: int) -> list[tuple[int, str]]:
+    """The schema violations a parse failed with (line, message), ``line`` where libxml2 gives none."""
+    return [(entry.line or line, entry.message) for entry in error.error_log if entry.domain_name == "SCHEMASV"]
 
 
 def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
@@ -52,9 +53,7 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
     # has begun: libxml2 checks the schema on the parser's events, not on the tree
     sections = {qname(section.name) for section in SECTIONS}
     parser = etree.XMLPullParser(
-        events=("start", "end"), tag=list(sections), schema=schema, resolve_entities=False, no_network=True,
-        load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
-    )
+        events=("start", "end"), tag=list(sections), schema=schema, **STREAM_OPTIONS)
     source = NoDoctype(stream)
     containers: list[etree._Element] = []
     line = 0
@@ -76,10 +75,11 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
                     del container[: len(container) - 1]
         parser.close()
     except etree.XMLSyntaxError as exc:
-        violations = _violations(exc)
+        violations = schema_violations(exc, line)
         if violations:
-            return {"schema": [[entry_line or line, message] for entry_line, message in violations]}
-        return {"unsafe": ["syntax", f"Синтаксическая ошибка XML: строка {exc.lineno or line}"]}
+            return {"schema": [list(violation) for violation in violations]}
+        refusal = syntax_error(exc.lineno or line)
+        return {"unsafe": [refusal.reason, refusal.message]}
     except UnsafeXml as exc:
         return {"unsafe": [exc.reason, exc.message]}
     return {"valid": True}

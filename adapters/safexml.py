@@ -8,6 +8,9 @@ no XInclude, a size cap and a depth cap. Anything unacceptable raises ``UnsafeXm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from lxml import etree
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -25,17 +28,21 @@ class UnsafeXml(ValueError):
         super().__init__(message)
 
 
+STREAM_OPTIONS: Mapping[str, bool] = MappingProxyType({
+    "resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+    "remove_comments": True, "remove_pis": True,
+})
+"""The hardened parser's options, for a pull parser reading a large packet as a stream (the packet's own
+DOCTYPE check is ``packet.NoDoctype``)."""
+
+
+def syntax_error(line: int | None) -> UnsafeXml:
+    """The refusal of malformed XML, naming the line the parser stopped at."""
+    return UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {line}")
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        dtd_validation=False,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLParser(**STREAM_OPTIONS, dtd_validation=False, collect_ids=False)
 
 
 def check_depth(root: etree._Element, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
@@ -76,7 +83,7 @@ def parse_bytes(
     try:
         root = etree.fromstring(bytes(data), _parser())
     except etree.XMLSyntaxError as exc:
-        raise UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {exc.lineno}") from exc
+        raise syntax_error(exc.lineno) from exc
     if root is None:
         raise UnsafeXml("empty", "Пустой запрос: ожидался XML-документ")
     docinfo = root.getroottree().docinfo
