@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -21,9 +21,19 @@ from typing import IO, Any
 from lxml import etree
 
 from adapters import identifiers
-from adapters.packet_check import APART_FROM_BYTES, SchemaCheck, schema_violations
+from adapters.packet_check import (
+    APART_FROM_BYTES,
+    COLUMNS,
+    SchemaCheck,
+    marks_columns,
+    marks_rows,
+    schema_violations,
+    syntax_error_line,
+)
 from adapters.packet_fields import NS, Fields, qname
 from adapters.packet_marks import (
+    period_mark_columns,
+    period_mark_rows,
     quick_period_mark,
     quick_period_marks,
     read_diary_mark,
@@ -39,6 +49,7 @@ from adapters.packet_sections import (
     read_study_period,
     read_subject,
 )
+from adapters.packet_skip import SectionSkip
 from adapters.packet_state import PacketState
 from adapters.records import (
     BatchHeader,
@@ -238,7 +249,8 @@ def iter_packet(
     schema is checked while reading; a violation raises ``PacketSchemaError`` after the slices read
     so far were yielded, so a caller writes the slices in one transaction and rolls back on error.
     A file of ``check_apart_from`` bytes or more is checked by a child process while this one
-    parses it without the schema (``packet_check``), with the same outcome.
+    parses it without the schema (``packet_check``), with the same outcome; that child also reads
+    the quarter marks for this one, which skips their bytes (``packet_skip``).
     Malformed XML raises ``UnsafeXml``.
     """
     if isinstance(source, str | Path):
@@ -258,21 +270,21 @@ def _iter_stream(
     stream: IO[bytes], *, chunk_size: int, validate: bool, check: SchemaCheck | None = None
 ) -> Iterator[MappedChunk]:
     packet, bulk = qname("Packet"), qname(BULK_SECTION)
+    # checked apart, the quarter marks come from the check's child, which parses them anyway: this
+    # parser is given the section's start and end tags without the rows between when it can be
+    # (``packet_skip``), and drops whatever rows of the section it is given
     # quarter marks – most of a packet's rows – raise no event: they are read a batch at a time
     # from their section's element after every read of the file (``_Chunker.add_bulk``)
     tags = [packet, qname(ORGANIZATION), bulk, *(tag for tag in _BY_ROW_TAG if tag != qname(BULK_ROW))]
     # lxml reports streaming schema violations through the thread's global error log: start it empty
     etree.clear_error_log()
-    parser = etree.XMLPullParser(
-        events=("start", "end"),
-        tag=tags,
-        schema=packet_schema() if validate and check is None else None,
-        **STREAM_OPTIONS,
-    )
-    source = NoDoctype(stream)
+    schema = packet_schema() if validate and check is None else None
+    parser = etree.XMLPullParser(events=("start", "end"), tag=tags, schema=schema, **STREAM_OPTIONS)
+    skip = SectionSkip(NoDoctype(stream), stream) if check is not None else None
+    source = NoDoctype(stream) if skip is None else skip
     chunker: _Chunker | None = None
     container: etree._Element | None = None
-    complete = False
+    complete = closing = False
     line = 0
     try:
         while True:
@@ -280,6 +292,7 @@ def _iter_stream(
             if data:
                 parser.feed(data)
             else:
+                closing = True
                 parser.close()
             for event, element in parser.read_events():
                 line = element.sourceline or line
@@ -291,11 +304,25 @@ def _iter_stream(
                             yield MappedChunk(header=header, section="Packet", records=(), errors=tuple(errors))
                     elif element.tag == bulk:
                         container = element
+                        if skip is not None:
+                            skip.confirm(element)
                     continue
                 if chunker is None:
                     continue
                 if element.tag == packet:
                     complete = True
+                    continue
+                if element.tag == bulk and check is not None:
+                    del element[:]
+                    container = None
+                    for kind, payload in check.marks():
+                        if kind == COLUMNS:
+                            yield from chunker.add_columns(*marks_columns(payload))
+                        else:
+                            for row in marks_rows(payload):
+                                yield from chunker.add(row)
+                    if check.verdict is not None:  # the check ended inside the section: not a valid packet
+                        _raise_verdict(check.verdict, None)
                     continue
                 if element.tag == bulk:
                     chunks = chunker.add_bulk(element, len(element))
@@ -308,7 +335,9 @@ def _iter_stream(
                     yield from chunks
             if not data:
                 break
-            if container is not None and chunker is not None and len(container) > 1:
+            if container is not None and check is not None:
+                del container[: len(container) - 1]  # read by the check's child
+            elif container is not None and chunker is not None and len(container) > 1:
                 count = len(container) - 1  # the last row may not be complete yet
                 chunks = chunker.add_bulk(container, count)
                 del container[:count]
@@ -318,27 +347,34 @@ def _iter_stream(
         violations = schema_violations(exc, line)
         if violations:
             raise PacketSchemaError(tuple(SchemaIssue(line=at, message=message) for at, message in violations)) from exc
-        if check is not None:  # a violation before the syntax error is what one validating parse reports
-            _raise_violations(check.wait(), exc)
+        if check is not None:  # the check's verdict: what one validating parse reports (it parsed every byte)
+            _raise_verdict(check.wait(), exc)
+        if closing and schema is None:  # the file ended inside the document (a validating parser says
+            raise _truncated() from exc  # nothing then, and the check below tells)
+        if not exc.lineno and stream.seekable():
+            line = syntax_error_line(stream) or line
         raise syntax_error(exc.lineno or line) from exc
     if not complete:
         # the closing tag of the root is the proof that the whole document was read
-        raise UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")
+        raise _truncated()
     if check is not None:
-        verdict = check.wait()
-        _raise_violations(verdict, None)
-        if "unsafe" in verdict:
-            raise UnsafeXml(*verdict["unsafe"])
+        _raise_verdict(check.wait(), None)
     if chunker is not None:
         yield from chunker.flush()
 
 
-def _raise_violations(verdict: dict[str, Any], cause: BaseException | None) -> None:
-    """Raise ``PacketSchemaError`` if the child's verdict lists violations."""
+def _truncated() -> UnsafeXml:
+    return UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")
+
+
+def _raise_verdict(verdict: dict[str, Any], cause: BaseException | None) -> None:
+    """Raise ``PacketSchemaError`` if the child's verdict lists violations, ``UnsafeXml`` if it refuses the XML."""
     if "schema" in verdict:
         raise PacketSchemaError(
             tuple(SchemaIssue(line=line, message=message) for line, message in verdict["schema"])
         ) from cause
+    if "unsafe" in verdict:
+        raise UnsafeXml(*verdict["unsafe"]) from cause
 
 
 def _release(element: etree._Element) -> None:
@@ -396,15 +432,33 @@ class _Chunker:
     def add_bulk(self, container: etree._Element, count: int) -> list[MappedChunk]:
         """Map the first ``count`` rows of the ``PeriodMarks`` element ``container``; the slices they
         complete. In one go when every row is a plain quarter mark, else row by row as ``add``."""
-        done: list[MappedChunk] = []
-        if self.section != BULK_SECTION:
-            done.extend(self.flush())
-            self.section, self.row = BULK_SECTION, 0
+        done = self._bulk_section()
         records = quick_period_marks(container, count, self.state, self.row + 1)
+        return self._add_batch(done, records, lambda: container[:count])
+
+    def add_columns(self, refs: list[str], texts: list[str]) -> list[MappedChunk]:
+        """Map a batch of plain quarter marks taken apart by the schema check's child
+        (``packet_marks.plain_period_marks``); the slices they complete."""
+        done = self._bulk_section()
+        records = period_mark_columns(refs, texts, self.state, self.row + 1)
+        return self._add_batch(done, records, lambda: period_mark_rows(refs, texts))
+
+    def _bulk_section(self) -> list[MappedChunk]:
+        """Enter the ``PeriodMarks`` section; the slice of the section before, if any."""
+        done: list[MappedChunk] = list(self.flush()) if self.section != BULK_SECTION else []
+        if self.section != BULK_SECTION:
+            self.section, self.row = BULK_SECTION, 0
+        return done
+
+    def _add_batch(
+        self, done: list[MappedChunk], records: PeriodMarkColumns | None, rows: Callable[[], Iterable[etree._Element]]
+    ) -> list[MappedChunk]:
+        """Add a batch of quarter marks read as columns, or, when ``records`` is ``None``, its ``rows`` one by one."""
         if records is None:
-            for element in container[:count]:
+            for element in rows():
                 done.extend(self.add(element))
             return done
+        count = len(records)
         self.row += count
         start = 0
         while start < count:

@@ -13,6 +13,15 @@ text nodes, a ``DOCTYPE`` refused), ends with its parent (a worker killed mid-pa
 running), keeps nothing of the tree and prints its verdict as one line of
 JSON: ``{"valid": true}``, ``{"schema": [[line, message], …]}`` or ``{"unsafe": [reason, message]}``, with
 its peak RSS (``peak_rss_kib``).
+
+The child also hands the loader the quarter marks, which it parses anyway: the loader's own parse
+skips the bytes of the ``PeriodMarks`` section (``packet_skip``), most of a packet. Its output is a
+stream of frames (a kind byte, a 4-byte length, the payload): ``C`` the columns of a batch of plain
+quarter marks (``packet_marks.plain_period_marks``: the references, then the fields' texts, UTF-8 lines
+– none of them holds a line break), ``X`` the XML of a batch of
+rows that are not (to be read row by row), ``E`` the end of a ``PeriodMarks`` section, and last ``V``
+the verdict. The loader's thread copies the frames into a temporary file as they come
+(``_Spool``), so the child never waits for the loader, whose reading of the marks comes later.
 """
 
 from __future__ import annotations
@@ -21,15 +30,20 @@ import ctypes
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from lxml import etree
 
 from adapters.packet_fields import qname
-from adapters.safexml import STREAM_OPTIONS, UnsafeXml, syntax_error
+from adapters.packet_marks import plain_period_marks
+from adapters.safexml import STREAM_OPTIONS, UnsafeXml, parse_bytes, syntax_error
 
 _PR_SET_PDEATHSIG = 1
 _ROOT = Path(__file__).resolve().parents[1]
@@ -39,19 +53,28 @@ READ_BYTES = 1 << 16
 APART_FROM_BYTES = 16 * 2**20
 """Packets from this size on are checked apart; a smaller one is checked by the loader's own parse
 (starting the child costs about 0.3 s of CPU)."""
+MARKS_SECTION = "PeriodMarks"
+"""The section whose rows the child hands over (``adapters.packet.BULK_SECTION``)."""
+_HEADER = struct.Struct(">cI")
+COLUMNS, ROWS, SECTION_END, VERDICT = b"C", b"X", b"E", b"V"
+"""The kinds of the child's frames."""
+
+
 def schema_violations(error: etree.XMLSyntaxError, line: int) -> list[tuple[int, str]]:
     """The schema violations a parse failed with (line, message), ``line`` where libxml2 gives none."""
     return [(entry.line or line, entry.message) for entry in error.error_log if entry.domain_name == "SCHEMASV"]
 
 
-def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
-    """Parse ``stream`` against ``schema`` keeping nothing; the verdict as the child prints it."""
+def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | None = None) -> dict[str, Any]:
+    """Parse ``stream`` against ``schema`` keeping nothing; the verdict as the child prints it. With
+    ``out`` the quarter marks are written to it as frames as they are parsed."""
     from adapters.packet import SECTIONS, NoDoctype  # the loader's own sections and DOCTYPE check
 
     etree.clear_error_log()
     # every section's rows are dropped a batch at a time, after every read of the file, once a later row
     # has begun: libxml2 checks the schema on the parser's events, not on the tree
     sections = {qname(section.name) for section in SECTIONS}
+    marks = qname(MARKS_SECTION) if out is not None else None
     parser = etree.XMLPullParser(
         events=("start", "end"), tag=list(sections), schema=schema, **STREAM_OPTIONS)
     source = NoDoctype(stream)
@@ -69,20 +92,113 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
                     containers.append(element)
                 else:
                     containers.remove(element)
+                    if element.tag == marks:
+                        assert out is not None
+                        _send_marks(out, element, len(element))
+                        _send(out, SECTION_END, b"")
                     del element[:]
             for container in containers:  # every row but the last is complete
                 if len(container) > 1:
+                    if container.tag == marks:
+                        assert out is not None
+                        _send_marks(out, container, len(container) - 1)
                     del container[: len(container) - 1]
         parser.close()
     except etree.XMLSyntaxError as exc:
         violations = schema_violations(exc, line)
         if violations:
             return {"schema": [list(violation) for violation in violations]}
-        refusal = syntax_error(exc.lineno or line)
+        refusal = syntax_error(exc.lineno or syntax_error_line(stream) or line)
         return {"unsafe": [refusal.reason, refusal.message]}
     except UnsafeXml as exc:
         return {"unsafe": [exc.reason, exc.message]}
     return {"valid": True}
+
+
+def syntax_error_line(stream: IO[bytes]) -> int | None:
+    """The line of the first syntax error of ``stream``, read again from its start without the schema:
+    a validating parser reports some of them without a line."""
+    stream.seek(0)
+    parser = etree.XMLPullParser(events=(), **STREAM_OPTIONS)
+    try:
+        while data := stream.read(READ_BYTES):
+            parser.feed(data)
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        return exc.lineno or None
+    return None
+
+
+def _send(out: IO[bytes], kind: bytes, payload: bytes) -> None:
+    out.write(_HEADER.pack(kind, len(payload)))
+    out.write(payload)
+
+
+def _send_marks(out: IO[bytes], container: etree._Element, count: int) -> None:
+    """The first ``count`` rows of a ``PeriodMarks`` section: their columns when plain, else their XML."""
+    if count <= 0:
+        return
+    plain = plain_period_marks(container, count)
+    if plain is not None:
+        refs, texts = plain
+        _send(out, COLUMNS, "\n".join((*refs, *texts)).encode("utf-8"))
+    else:
+        _send(out, ROWS, b"".join(etree.tostring(row, with_tail=False) for row in container[:count]))
+
+
+def marks_columns(payload: bytes) -> tuple[list[str], list[str]]:
+    """The references and the fields' texts of a ``C`` frame (six texts a row)."""
+    lines = payload.decode("utf-8").split("\n")
+    count = len(lines) // 7
+    return lines[:count], lines[count:]
+
+
+def marks_rows(payload: bytes) -> list[etree._Element]:
+    """The rows of an ``X`` frame, parsed by the hardened parser."""
+    return list(parse_bytes(b"<Rows>" + payload + b"</Rows>", max_bytes=len(payload) + 16))
+
+
+class _Spool:
+    """Copies the child's output into a temporary file as it comes, on a thread of its own, so the
+    child never waits for the loader; ``read`` waits until the bytes it asks for are there."""
+
+    def __init__(self, pipe: IO[bytes]):
+        self.pipe = pipe
+        self.file = tempfile.TemporaryFile(prefix="kontingent-marks-")  # noqa: SIM115 – closed by close()
+        self.size = 0
+        self.done = False
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._copy, name="packet-check-spool", daemon=True)
+        self.thread.start()
+
+    def _copy(self) -> None:
+        source, target = self.pipe.fileno(), self.file.fileno()
+        try:
+            while data := os.read(source, 1 << 20):
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(target, view):]
+                with self.changed:
+                    self.size += len(data)
+                    self.changed.notify_all()
+        except OSError:
+            pass
+        finally:
+            with self.changed:
+                self.done = True
+                self.changed.notify_all()
+
+    def read(self, offset: int, size: int) -> bytes | None:
+        """``size`` bytes from ``offset``, once written; ``None`` if the child ended before."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.size >= offset + size or self.done)
+            if self.size < offset + size:
+                return None
+        return os.pread(self.file.fileno(), size, offset)
+
+    def close(self) -> None:
+        self.thread.join()
+        self.file.close()
 
 
 class SchemaCheck:
@@ -93,26 +209,59 @@ class SchemaCheck:
             [sys.executable, "-m", "adapters.packet_check", str(path)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_ROOT,
         )
+        assert self.process.stdout is not None
+        self.spool: _Spool | None = _Spool(self.process.stdout)
+        self.offset = 0
+        """Where the next frame starts in the spool."""
         self.verdict: dict[str, Any] | None = None
+
+    def _frame(self) -> tuple[bytes, bytes]:
+        """The next frame; a child that ended without its verdict is an error."""
+        assert self.spool is not None
+        header = self.spool.read(self.offset, _HEADER.size)
+        if header is not None:
+            kind, size = _HEADER.unpack(header)
+            payload = self.spool.read(self.offset + _HEADER.size, size) if size else b""
+            if payload is not None:
+                self.offset += _HEADER.size + size
+                return kind, payload
+        code = self.process.wait() if self.process is not None else None
+        raise RuntimeError(f"the packet's schema check ended without a verdict (exit code {code})")
+
+    def marks(self) -> Iterator[tuple[bytes, bytes]]:
+        """The frames of the next ``PeriodMarks`` section (``COLUMNS`` and ``ROWS``), up to its end;
+        they stop early when the verdict comes first (the file ended, or broke, inside the section)."""
+        while self.verdict is None:
+            kind, payload = self._frame()
+            if kind == SECTION_END:
+                return
+            if kind == VERDICT:
+                self._end(payload)
+                return
+            yield kind, payload
 
     def wait(self) -> dict[str, Any]:
         """The child's verdict (waits for it); a child that died says nothing and is an error."""
-        if self.verdict is None:
-            assert self.process is not None
-            out, _ = self.process.communicate()
-            code, self.process = self.process.returncode, None
-            try:
-                self.verdict = json.loads(out.decode("utf-8").splitlines()[-1])
-            except (ValueError, IndexError) as exc:
-                raise RuntimeError(f"the packet's schema check ended without a verdict (exit code {code})") from exc
+        while self.verdict is None:
+            kind, payload = self._frame()
+            if kind == VERDICT:
+                self._end(payload)
         return self.verdict
 
+    def _end(self, payload: bytes) -> None:
+        self.verdict = json.loads(payload.decode("utf-8"))
+        self.stop()
+
     def stop(self) -> None:
-        """End the child if it is still running (the load ended first)."""
+        """End the child if it is still running (the load ended first), and drop its spool."""
         if self.process is not None:
-            self.process.kill()
+            if self.verdict is None:
+                self.process.kill()
             self.process.wait()
             self.process = None
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
 
 def _peak_rss_kib() -> int | None:
@@ -147,10 +296,12 @@ def main(argv: list[str]) -> int:
     _end_with_parent()
     from adapters.packet import packet_schema
 
+    out = sys.stdout.buffer
     with open(argv[1], "rb") as stream:
-        verdict = check_stream(stream, packet_schema())
+        verdict = check_stream(stream, packet_schema(), out)
     verdict["peak_rss_kib"] = _peak_rss_kib()
-    sys.stdout.write(json.dumps(verdict, ensure_ascii=False) + "\n")
+    _send(out, VERDICT, json.dumps(verdict, ensure_ascii=False).encode("utf-8"))
+    out.flush()
     return 0
 
 

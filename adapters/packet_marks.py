@@ -13,6 +13,7 @@ from adapters.validation import RowSink, check_mark
 from db import classifiers
 
 STUDENT_REF, SUBJECT_REF, PERIOD_REF = qname("StudentRef"), qname("SubjectRef"), qname("PeriodRef")
+PERIOD_MARK = qname("PeriodMark")
 SCHOOL_YEAR, SCALE, VALUE = qname("SchoolYear"), qname("Scale"), qname("Value")
 _MARKS: dict[tuple[str, str | None], MarkValue] = {}
 """Valid (scale, value) pairs seen so far → their mark (a handful: the scales' values)."""
@@ -179,7 +180,20 @@ def quick_period_marks(
     The fields are taken as columns by XPath calls instead of an element object a field, checked a
     column at a time and kept as columns. Only for a validated stream (``state.validated``): the schema fixes
     the order of the six fields, so six fields a row with one text each means the columns line up."""
-    if not state.validated or count <= 0:
+    if not state.validated:
+        return None
+    plain = plain_period_marks(container, count)
+    return None if plain is None else period_mark_columns(*plain, state, first_row)
+
+
+def plain_period_marks(container: etree._Element, count: int) -> tuple[list[str], list[str]] | None:
+    """The ``providerRef`` of each of the first ``count`` rows of ``container`` and their fields' texts
+    (six a row, in the schema's order), when every row is a quarter mark of six fields with one
+    printable text each and no space, and a printable ``providerRef``; ``None`` otherwise. The part of
+    ``quick_period_marks`` that needs the rows themselves: the schema check's child process takes it
+    for the loader (``packet_check``), which checks the rest (``period_mark_columns``). For a validated
+    stream only."""
+    if count <= 0:
         return None
     texts: list[str] = _PLAIN_TEXTS(container, n=count)
     refs: list[str] = _PLAIN_REFS(container, n=count)
@@ -189,8 +203,16 @@ def quick_period_marks(
     if _KIND_COUNT(container, n=count):  # an annual or final mark
         return None
     joined = "".join(texts)
-    if not joined.isprintable() or " " in joined:
+    if not joined.isprintable() or " " in joined or not "".join(refs).isprintable():
         return None
+    return refs, texts
+
+
+def period_mark_columns(
+    refs: list[str], texts: list[str], state: PacketState, first_row: int
+) -> PeriodMarkColumns | None:
+    """The quarter marks of ``plain_period_marks``'s columns, when every reference is known and every
+    year and mark valid; ``None`` otherwise (the rows are then read one by one)."""
     students, subjects, periods = texts[0::6], texts[1::6], texts[2::6]
     years, scales, values = texts[3::6], texts[4::6], texts[5::6]
     accepted = state.accepted
@@ -209,3 +231,15 @@ def quick_period_marks(
         first_row=first_row, refs=refs, student_refs=students, subject_refs=subjects, period_refs=periods,
         school_years=years, marks=list(map(marks.__getitem__, zip(scales, values, strict=True))),
     )
+
+
+def period_mark_rows(refs: list[str], texts: list[str]) -> list[etree._Element]:
+    """The rows ``plain_period_marks`` took apart, made again as elements (for ``read_period_mark`` to
+    report what ``period_mark_columns`` would not take): the same ``providerRef`` and six fields."""
+    rows = []
+    for index, ref in enumerate(refs):
+        row = etree.Element(PERIOD_MARK, providerRef=ref)
+        for tag, text in zip(_PERIOD_MARK_TAGS, texts[index * 6 : index * 6 + 6], strict=True):
+            etree.SubElement(row, tag).text = text
+        rows.append(row)
+    return rows

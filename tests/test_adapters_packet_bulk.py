@@ -60,16 +60,20 @@ def write_packet(path: Path, marks: int, odd_share: float, seed: int) -> None:
         out.write("</PeriodMarks></Packet>")
 
 
-def slices(path: Path, chunk_size: int) -> list:
-    return [(chunk.section, chunk.records, chunk.errors) for chunk in iter_packet(path, chunk_size=chunk_size)]
+def slices(path: Path, chunk_size: int, check_apart_from: int = 2**62) -> list:
+    return [(chunk.section, chunk.records, chunk.errors)
+            for chunk in iter_packet(path, chunk_size=chunk_size, check_apart_from=check_apart_from)]
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["inline", "marks-from-the-check"])
 @pytest.mark.parametrize(("odd_share", "chunk_size"), [(0.0, 1000), (0.0, 7), (0.0005, 1000), (0.05, 333)])
-def test_marks_read_in_batches_equal_marks_read_row_by_row(monkeypatch, tmp_path, odd_share, chunk_size):
+def test_marks_read_in_batches_equal_marks_read_row_by_row(monkeypatch, tmp_path, odd_share, chunk_size, apart):
+    """Inline, the loader reads the batches; apart, the schema check's child takes them apart
+    (``packet_check``) and the loader checks and maps its columns or rows (``add_columns``)."""
     path = tmp_path / "packet.xml"
     write_packet(path, marks=6000, odd_share=odd_share, seed=int(odd_share * 10_000) + chunk_size)
     assert path.stat().st_size > 4 * packet_module.READ_BYTES  # several batches, cut anywhere
-    batched = slices(path, chunk_size)
+    batched = slices(path, chunk_size, 0 if apart else 2**62)
     calls: list[int] = []
     original = packet_module.quick_period_marks
     monkeypatch.setattr(packet_module, "quick_period_marks", lambda *args: calls.append(1) or None)
