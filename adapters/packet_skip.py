@@ -24,6 +24,7 @@ well-formed or not valid is refused by its verdict whatever was skipped here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import IO, Protocol
 
 from adapters.packet_fields import qname
@@ -33,10 +34,11 @@ LONGEST_RUN = 1 << 20
 """Bytes kept for the next read at most (a tag, comment or CDATA section cut by a read)."""
 _START = re.compile(rb"<(?:[^\s<>/!?:=\"']+:)?" + SECTION + rb"(?=[\s/>])")
 _START_TAG = re.compile(rb"""<[^\s<>/!?=\"']+(?:\s+[^\s<>/=\"']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*(/?)>""")
-_OPAQUE = re.compile(rb"<(!--|!\[CDATA\[|\?|!)")
-"""The markup whose text may hold ``<``: comments, CDATA sections, processing instructions (and
-declarations, which give the skip up)."""
-_CLOSES = {b"!--": b"-->", b"![CDATA[": b"]]>", b"?": b"?>"}
+_END_TAG_CLOSE = re.compile(rb"\s*>")
+_OPENERS = (b"<!--", b"<![CDATA[", b"<?")
+"""The markup whose text may hold ``<``: comments, CDATA sections, processing instructions (any other
+``<!``, a declaration, gives the skip up)."""
+_CLOSES = dict(zip(_OPENERS, (b"-->", b"]]>", b"?>"), strict=True))
 _BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -51,28 +53,74 @@ class _GiveUp(Exception):
     """The bytes read so far cannot be scanned safely."""
 
 
-def _find(buffer: bytes, pattern: re.Pattern[bytes]) -> tuple[re.Match[bytes] | None, int]:
-    """The first match of ``pattern`` outside comments, CDATA sections and processing instructions,
-    and, when there is none, where the bytes that may still begin one (or a construct not yet closed)
-    start – to be kept for the next read."""
+Locate = Callable[[bytes, int], tuple[int, int] | None]
+"""Where the markup looked for begins and ends in a buffer, searching from a position; ``None`` if not there."""
+
+
+def _find(buffer: bytes, locate: Locate) -> tuple[tuple[int, int] | None, int]:
+    """The first markup ``locate`` finds outside comments, CDATA sections and processing instructions,
+    and where the bytes to keep for the next read begin: the markup's start, or, when it is not found,
+    the start of a construct not closed yet or of the last tag (either may be cut by the read).
+    ``bytes.find`` throughout: the skipped section is most of the file."""
     position = 0
     while True:
-        found = pattern.search(buffer, position)
-        opaque = _OPAQUE.search(buffer, position, len(buffer) if found is None else found.start())
-        if opaque is None:
+        found = locate(buffer, position)
+        limit = len(buffer) if found is None else found[0]
+        opaque = min(_opener(buffer, b"!", position, limit), _opener(buffer, b"?", position, limit))
+        if opaque == len(buffer):
             if found is not None:
-                return found, found.start()
+                return found, found[0]
             cut = buffer.rfind(b"<", position)
             return None, len(buffer) if cut < 0 else cut
-        kind = opaque.group(1)
-        if kind == b"!":
-            if len(buffer) - opaque.start() < len(b"<![CDATA["):  # cut by the read: known with the next one
-                return None, opaque.start()
+        opener = next((opener for opener in _OPENERS if buffer.startswith(opener, opaque)), None)
+        if opener is None:
+            if len(buffer) - opaque < len(b"<![CDATA["):  # cut by the read: known with the next one
+                return None, opaque
             raise _GiveUp
-        close = buffer.find(_CLOSES[kind], opaque.end())
+        close = buffer.find(_CLOSES[opener], opaque + len(opener))
         if close < 0:
-            return None, opaque.start()
-        position = close + len(_CLOSES[kind])
+            return None, opaque
+        position = close + len(_CLOSES[opener])
+
+
+def _opener(buffer: bytes, mark: bytes, position: int, limit: int) -> int:
+    """Where the first ``<`` followed by ``mark`` is between ``position`` and ``limit``, else the buffer's
+    length. ``mark`` is found alone (a search for a single byte is many times faster than for ``<!``,
+    ``<`` being every few bytes), then the byte before it is looked at."""
+    at = buffer.find(mark, position + 1, limit)
+    while at >= 0:
+        if buffer[at - 1] == 0x3C:  # "<"
+            return at - 1
+        at = buffer.find(mark, at + 1, limit)
+    return len(buffer)
+
+
+def _locate_start(buffer: bytes, position: int) -> tuple[int, int] | None:
+    """The section's start tag's ``<`` and the end of its name."""
+    while (at := buffer.find(SECTION, position)) >= 0:
+        tag = buffer.rfind(b"<", position, at)
+        found = _START.match(buffer, tag) if tag >= 0 else None
+        if found is not None and found.end() == at + len(SECTION):
+            return tag, found.end()
+        position = at + 1
+    return None
+
+
+def _end_locator(name: bytes) -> Locate:
+    """Finds the end tag ``</name>`` (white space allowed before its ``>``)."""
+    opening = b"</" + name
+
+    def locate(buffer: bytes, position: int) -> tuple[int, int] | None:
+        while (at := buffer.find(opening, position)) >= 0:
+            closed = _END_TAG_CLOSE.match(buffer, at + len(opening))
+            if closed is not None:
+                return at, closed.end()
+            if not buffer[at + len(opening):].strip():  # cut by the read: the last ``<`` is kept
+                return None
+            position = at + 1
+        return None
+
+    return locate
 
 
 class SectionSkip:
@@ -90,7 +138,7 @@ class SectionSkip:
         """Bytes read from the file so far."""
         self.started = False
         self.name = b""
-        self.end: re.Pattern[bytes] | None = None
+        self.end: Locate | None = None
         self.skip_from = 0
         """File offset of the first byte after the section's start tag."""
         self.confirmed = False
@@ -146,16 +194,16 @@ class SectionSkip:
             if not self.confirmed:
                 return self._give_up(buffer)
             self.state = SKIP
-            self.end = re.compile(rb"</" + re.escape(self.name) + rb"\s*>")
+            self.end = _end_locator(self.name)
             return self._skip(buffer)
-        found, keep = _find(buffer, _START)
+        found, keep = _find(buffer, _locate_start)
         if found is not None:
-            tag = _START_TAG.match(buffer, found.start())
+            tag = _START_TAG.match(buffer, found[0])
             if tag is not None and tag.group(1):  # <PeriodMarks/>: nothing to skip
                 return self._give_up(buffer)
             if tag is not None:
                 self.state = CONFIRM
-                self.name = buffer[found.start() + 1 : found.end()]
+                self.name = buffer[found[0] + 1 : found[1]]
                 self.pending = buffer[tag.end():]
                 self.skip_from = self.read_bytes - len(self.pending)
                 return buffer[: tag.end()]
