@@ -91,9 +91,17 @@ def test_quarter_marks_of_a_streamed_packet_are_written_from_their_columns(
     for registered ones, with keys sent twice."""
     monkeypatch.setattr(pipeline, "CHUNK_SIZE", 2)
     runs: list[int] = []
-    column_rows = apply_marks._column_rows
-    monkeypatch.setattr(apply_marks, "_column_rows", lambda ctx, columns: runs.append(len(columns))
-                        or column_rows(ctx, columns))
+    held: list[tuple[int, bool]] = []
+    column_rows, hold_run = apply_marks._column_rows, apply_marks._hold_run
+    monkeypatch.setattr(apply_marks, "_column_rows", lambda ctx, columns, ids: runs.append(len(columns))
+                        or column_rows(ctx, columns, ids))
+
+    def recorded_hold(ctx, columns, ids):  # type: ignore[no-untyped-def]
+        result = hold_run(ctx, columns, ids)
+        held.append((len(columns), result))
+        return result
+
+    monkeypatch.setattr(apply_marks, "_hold_run", recorded_hold)
     world = make_world(session)
     settings = settings_for(db_url, tmp_path)
     first = [mark("m1", "s1", "q1", "3"), mark("m2", "s1", "q2", "4"), mark("m3", "s2", "q1", "5"),
@@ -102,8 +110,11 @@ def test_quarter_marks_of_a_streamed_packet_are_written_from_their_columns(
                             tmp_path / "stream-1.xml")
     assert (outcome.status, outcome.counts.applied) == ("done", 10)
     assert stored_marks(session) == {("Имя1", 1): "5", ("Имя1", 2): "4", ("Имя2", 1): "5", ("Имя2", 2): "2"}
-    assert runs == [2, 2, 1]  # the quarter marks came as columns, in slices of two
+    # the quarter marks came as columns, in slices of two: the first held as COPY text (new students), the
+    # second not (m4 sends m1's key again), so both became rows, and the last went with them
+    assert held == [(2, True), (2, False), (1, False)] and runs == [2, 1]
     runs.clear()
+    held.clear()
 
     again = [mark("n1", "s2", "q2", "3"), mark("n2", "s1", "q1", "2"), mark("n3", "s2", "q2", "4"),
              mark("n4", "s1", "q2", "5"), mark("n5", "s1", "q1", "3")]
@@ -111,4 +122,38 @@ def test_quarter_marks_of_a_streamed_packet_are_written_from_their_columns(
                             tmp_path / "stream-2.xml")
     assert (outcome.status, outcome.counts.applied) == ("done", 10)
     assert stored_marks(session) == {("Имя1", 1): "3", ("Имя1", 2): "5", ("Имя2", 1): "5", ("Имя2", 2): "4"}
-    assert runs == [2, 2, 1]
+    assert runs == [2, 2, 1] and held == [(2, False), (2, False), (1, False)]  # registered students: rows
+
+
+@pytest.mark.parametrize("as_text", [True, False], ids=["held-as-copy-text", "held-as-rows"])
+@pytest.mark.parametrize(("resent", "flush_every"), [(True, 20_000), (False, 5)], ids=["keys-resent", "flushed"])
+def test_new_students_marks_held_as_copy_text_are_the_rows(
+    as_text: bool, resent: bool, flush_every: int, session: Session, db_url: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quarter marks of a packet's new students, held as COPY text pieces (``mark_runs``), are stored
+    as the same rows as when held as rows: the last of a key sent again kept (three times in one run,
+    again in a later run), written every ``MARK_COPY_ROWS`` marks."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(apply_marks, "MARK_COPY_ROWS", flush_every)
+    held: list[bool] = []
+    hold_run = apply_marks._hold_run
+    monkeypatch.setattr(apply_marks, "_hold_run", lambda *args: held.append(as_text and hold_run(*args)) or held[-1])
+    world = make_world(session)
+    settings = settings_for(db_url, tmp_path)
+    names = range(1, 13)
+    marks = [mark(f"m{i}{q}", f"s{i}", f"q{q}", str(2 + (i + q) % 4)) for i in names for q in (1, 2)]
+    if resent:  # s5's first quarter twice in a row (one run), s1's second again in a later run
+        marks[10:10] = [mark("r1", "s5", "q1", "2"), mark("r2", "s5", "q1", "5")]  # rows 11 and 12 after m51 (9)
+        marks.append(mark("r3", "s1", "q2", "5"))
+    data = packet_xml("runs", {
+        **sections(marks),
+        "Students": [student(f"s{i}", "Марков", f"Имя{i}", "2013-01-01", snils_value=snils(600 + i)) for i in names],
+    })
+    outcome = load_streamed(session, settings, world.netschool, data, tmp_path / "runs.xml")
+    expected = {(f"Имя{i}", q): str(2 + (i + q) % 4) for i in names for q in (1, 2)}
+    if resent:
+        expected[("Имя5", 1)], expected[("Имя1", 2)] = "5", "5"  # r2, r3: the last of their keys
+    assert (outcome.status, outcome.counts.applied) == ("done", 15 + len(marks))
+    assert stored_marks(session) == expected
+    assert any(held) is as_text

@@ -23,8 +23,9 @@ from adapters.records import DiaryMarkRecord, ExamResultRecord, PeriodMarkColumn
 from db.models import DiaryMark, ExamResult, PeriodMark
 from kontingent_ws.usecases.intake.apply_catalog import first_year
 from kontingent_ws.usecases.intake.apply_people import update_by_id
-from kontingent_ws.usecases.intake.bulk import copy_rows
+from kontingent_ws.usecases.intake.bulk import copy_formatted, copy_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
+from kontingent_ws.usecases.intake.mark_runs import Tail
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 
 R = TypeVar("R", DiaryMarkRecord, PeriodMarkRecord, ExamResultRecord)
@@ -38,6 +39,7 @@ DIARY_VALUES = ("organization_id", "subject_id", "mark_date", "scale_code", "raw
                 "control_form_code", "comment", "source_system_id")
 PERIOD_KEY = ("student_id", "subject_id", "school_year", "kind", "study_period_id")
 PERIOD_VALUES = ("organization_id", "scale_code", "raw_value", "numeric_value", "source_system_id")
+PERIOD_COLUMNS = (*PERIOD_KEY, *PERIOD_VALUES)
 EXAM_KEY = ("student_id", "exam_kind_code", "base_subject_id", "exam_date")
 EXAM_VALUES = ("primary_score", "score", "mark")
 
@@ -66,6 +68,11 @@ def _upsert(
     """Insert ``rows`` (key columns then value columns); rows of known students matching a stored key update it."""
     applied = len(rows)
     width = len(key)
+    if model is PeriodMark and ctx.mark_runs.count:  # the runs held become rows, keyed with these
+        held = ctx.mark_runs.rows()
+        ctx.mark_runs.clear()
+        keys = map(itemgetter(slice(0, width)), held)
+        ctx.pending.setdefault(_table(model).name, {}).update(zip(keys, held, strict=True))
     new_people = ctx.new_people
     old_students = sorted(sid for sid in {row[0] for row in rows} if sid not in new_people)
     if not old_students:  # students of this packet: nothing stored to update, every row goes in
@@ -106,13 +113,17 @@ def _upsert(
 def flush_marks(ctx: ApplyContext, model: Any, columns: tuple[str, ...]) -> None:
     """Write the new rows of ``model`` held back so far."""
     pending = ctx.pending.pop(_table(model).name, None)
+    runs = ctx.mark_runs
+    if model is PeriodMark and runs.count:  # held only while nothing is pending
+        copy_formatted(ctx.session, _table(model), columns, runs.text, runs.rows)
+        runs.clear()
     if pending:
         copy_rows(ctx.session, _table(model), columns, list(pending.values()))
 
 
 def flush_all_marks(ctx: ApplyContext) -> None:
     """Write every new mark held back (before the packet's transaction ends)."""
-    for model, columns in ((DiaryMark, (*DIARY_KEY, *DIARY_VALUES)), (PeriodMark, (*PERIOD_KEY, *PERIOD_VALUES)),
+    for model, columns in ((DiaryMark, (*DIARY_KEY, *DIARY_VALUES)), (PeriodMark, PERIOD_COLUMNS),
                            (ExamResult, (*EXAM_KEY, *EXAM_VALUES))):
         flush_marks(ctx, model, columns)
 
@@ -126,12 +137,8 @@ def apply_diary_marks(ctx: ApplyContext, records: Sequence[DiaryMarkRecord]) -> 
     _upsert(ctx, DiaryMark, DIARY_KEY, DIARY_VALUES, rows)
 
 
-def _column_rows(ctx: ApplyContext, columns: PeriodMarkColumns) -> list[tuple[Any, ...]] | None:
-    """The rows of a run of quarter marks taken column by column, or ``None`` when a student of the run
-    was refused (each of its marks is then reported, record by record)."""
-    student_ids = list(map(ctx.students.get, columns.student_refs))
-    if None in student_ids:
-        return None
+def _column_rows(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[int]) -> list[tuple[Any, ...]]:
+    """The rows of a run of quarter marks taken column by column."""
     years = {year: first_year(year) for year in set(columns.school_years)}
     marks = columns.marks
     return list(zip(
@@ -141,10 +148,36 @@ def _column_rows(ctx: ApplyContext, columns: PeriodMarkColumns) -> list[tuple[An
     ))
 
 
+def _hold_run(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[int]) -> bool:
+    """Hold a run of quarter marks as COPY text pieces (``mark_runs``) when every student of it is new
+    and no quarter mark is pending as a row; ``False`` when it is not held."""
+    if ctx.pending.get(_table(PeriodMark).name) or not all(sid in ctx.new_people for sid in set(student_ids)):
+        return False
+    memo = ctx.mark_tails
+    combos = list(zip(columns.subject_refs, columns.period_refs, columns.school_years, map(id, columns.marks),
+                      strict=True))
+    if not memo.keys() >= set(combos):
+        for combo, mark in zip(combos, columns.marks, strict=True):
+            if combo not in memo:
+                subject_ref, period_ref, year, _ = combo
+                values = (ctx.subjects[subject_ref], first_year(year), "period", ctx.periods[period_ref],
+                          ctx.organization_id, mark.scale, mark.value, mark.numeric, ctx.system_id)
+                memo[combo] = Tail.of(values, len(PERIOD_KEY), keep=mark)
+    return ctx.mark_runs.add(student_ids, list(map(memo.__getitem__, combos)))
+
+
 def apply_period_marks(ctx: ApplyContext, records: Sequence[PeriodMarkRecord]) -> None:
-    if isinstance(records, PeriodMarkColumns) and (rows := _column_rows(ctx, records)) is not None:
-        _upsert(ctx, PeriodMark, PERIOD_KEY, PERIOD_VALUES, rows)
-        return
+    if isinstance(records, PeriodMarkColumns):
+        student_ids = list(map(ctx.students.get, records.student_refs))
+        if None not in student_ids:  # else a student of the run was refused: each mark is reported below
+            ids: list[int] = student_ids  # type: ignore[assignment]
+            if _hold_run(ctx, records, ids):
+                ctx.applied += len(ids)
+                if ctx.mark_runs.count >= MARK_COPY_ROWS:
+                    flush_marks(ctx, PeriodMark, PERIOD_COLUMNS)
+            else:
+                _upsert(ctx, PeriodMark, PERIOD_KEY, PERIOD_VALUES, _column_rows(ctx, records, ids))
+            return
     students, subjects, periods = ctx.students, ctx.subjects, ctx.periods
     organization_id, system_id = ctx.organization_id, ctx.system_id
     years: dict[str, int] = {}

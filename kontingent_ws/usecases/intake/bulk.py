@@ -8,7 +8,7 @@ On SQLite (tests, small installations) the same calls fall back to ``executemany
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,6 +174,16 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iter
     if params:
         session.execute(insert(table), params)
     return len(params)
+
+
+def copy_formatted(
+    session: Session, table: Table, columns: Sequence[str], text: Callable[[], str], rows: Callable[[], list[Any]]
+) -> None:
+    """Insert rows made ready as COPY ``text`` on PostgreSQL; elsewhere the same ``rows`` as tuples."""
+    if is_postgres(session):
+        pipe_of(session).submit(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", text())
+    else:
+        copy_rows(session, table, columns, rows())
 
 
 def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.orm import Session
 
 from adapters.rowerrors import RowError, row_error
+from kontingent_ws.usecases.intake.mark_runs import MarkRuns, Tail
 from kontingent_ws.usecases.intake.priority import PriorityRules, Provenance
 from kontingent_ws.usecases.intake.validate import Span
 
@@ -88,6 +89,11 @@ class ApplyContext:
     applied: int = 0
     pending: dict[str, dict[tuple[object, ...], tuple[object, ...]]] = field(default_factory=dict)
     """Mark table → new rows not yet written, by key (``apply_marks``: written tens of thousands at a time)."""
+    mark_runs: MarkRuns = field(default_factory=MarkRuns)
+    """New quarter marks of new students not yet written, as COPY text pieces (``mark_runs``); held only
+    while ``pending`` holds no quarter mark."""
+    mark_tails: dict[tuple[object, ...], Tail] = field(default_factory=dict)
+    """(subject ref, period ref, school year, ``id`` of the mark) → the tail of its rows (``mark_runs.Tail``)."""
     pending_students: dict[int, list[object]] = field(default_factory=dict)
     """Student rows created by this packet and not written yet, so that their enrolments – in the same
     slice of an upload, in a later section of a packet – write their current state into them instead of
