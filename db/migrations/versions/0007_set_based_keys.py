@@ -111,15 +111,20 @@ def _child_check(key: Key, operation: str) -> str:
     IF named > 0 THEN
         SELECT count(*) INTO found FROM (SELECT v.id FROM ({values}) AS v ORDER BY v.id) AS v
          CROSS JOIN LATERAL (SELECT p.id FROM {key.referred} p WHERE p.id = v.id OFFSET 0 FOR KEY SHARE OF p) AS l;
-        IF found < named THEN
+        IF found < named THEN{_raise_missing(key, values)}
+        END IF;
+    END IF;"""
+
+
+def _raise_missing(key: Key, values: str) -> str:
+    """Raise ``foreign_key_violation`` for a value of ``values`` that names no row."""
+    return f"""
             SELECT v.id::text INTO missing FROM ({values}) AS v
              WHERE NOT EXISTS (SELECT 1 FROM {key.referred} p WHERE p.id = v.id) LIMIT 1;
             RAISE EXCEPTION 'insert or update on table "{key.table}" violates foreign key constraint "{key.name}"'
                 USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '{key.name}', TABLE = '{key.table}',
                       COLUMN = '{key.column}',
-                      DETAIL = format('Key ({key.column})=(%s) is not present in table "{key.referred}".', missing);
-        END IF;
-    END IF;"""
+                      DETAIL = format('Key ({key.column})=(%s) is not present in table "{key.referred}".', missing);"""
 
 
 def _still_referenced(key: Key, rows: str) -> str:

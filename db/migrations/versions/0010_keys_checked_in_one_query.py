@@ -34,13 +34,7 @@ def _check_once(key: Any, operation: str) -> str:
     return f"""
     SELECT count(*), count(l.id) INTO named, found FROM (SELECT v.id FROM ({values}) AS v ORDER BY v.id) AS v
       LEFT JOIN LATERAL (SELECT p.id FROM {key.referred} p WHERE p.id = v.id OFFSET 0 FOR KEY SHARE OF p) AS l ON true;
-    IF found < named THEN
-        SELECT v.id::text INTO missing FROM ({values}) AS v
-         WHERE NOT EXISTS (SELECT 1 FROM {key.referred} p WHERE p.id = v.id) LIMIT 1;
-        RAISE EXCEPTION 'insert or update on table "{key.table}" violates foreign key constraint "{key.name}"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '{key.name}', TABLE = '{key.table}',
-                  COLUMN = '{key.column}',
-                  DETAIL = format('Key ({key.column})=(%s) is not present in table "{key.referred}".', missing);
+    IF found < named THEN{_KEYS._raise_missing(key, values)}
     END IF;"""
 
 
