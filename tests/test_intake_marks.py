@@ -133,9 +133,10 @@ def test_new_students_marks_held_as_copy_text_are_the_rows(
 ) -> None:
     """The quarter marks of a packet's new students, held as COPY text pieces (``mark_runs``), are stored
     as the same rows as when held as rows: the last of a key sent again kept (three times in one run,
-    again in a later run), written every ``MARK_COPY_ROWS`` marks."""
+    again in a later run), written every ``MARK_COPY_ROWS`` marks, with the rows' tails kept or made again."""
     monkeypatch.setattr(pipeline, "CHUNK_SIZE", 4)
     monkeypatch.setattr(apply_marks, "MARK_COPY_ROWS", flush_every)
+    monkeypatch.setattr(apply_marks, "MAX_TAILS", 10_000 if resent else 0)  # tails kept, or made again every run
     held: list[bool] = []
     hold_run = apply_marks._hold_run
     monkeypatch.setattr(apply_marks, "_hold_run", lambda *args: held.append(as_text and hold_run(*args)) or held[-1])

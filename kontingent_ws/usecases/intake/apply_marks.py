@@ -33,6 +33,8 @@ _SCALE, _VALUE, _NUMERIC = attrgetter("scale"), attrgetter("value"), attrgetter(
 LOOKUP_BATCH = 500
 MARK_COPY_ROWS = 20_000
 """New marks per COPY statement."""
+MAX_TAILS = 10_000
+"""Tails of quarter-mark rows kept for reuse at most (``mark_runs.Tail``)."""
 
 DIARY_KEY = ("student_id", "external_id")
 DIARY_VALUES = ("organization_id", "subject_id", "mark_date", "scale_code", "raw_value", "numeric_value", "weight",
@@ -154,6 +156,8 @@ def _hold_run(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[i
     if ctx.pending.get(_table(PeriodMark).name) or not all(sid in ctx.new_people for sid in set(student_ids)):
         return False
     memo = ctx.mark_tails
+    if len(memo) > MAX_TAILS:  # marks that are new objects every run (never in practice: a few scales)
+        memo.clear()
     combos = list(zip(columns.subject_refs, columns.period_refs, columns.school_years, map(id, columns.marks),
                       strict=True))
     if not memo.keys() >= set(combos):
