@@ -30,7 +30,7 @@ Revises: 0006
 Create Date: 2026-11-28
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -139,13 +139,16 @@ def _still_referenced(key: Key, rows: str) -> str:
     END IF;"""
 
 
-def _postgres_child(table: str, keys: Sequence[Key]) -> str:
+def _child_functions(
+    table: str, keys: Sequence[Key], check: Callable[[Key, str], str], create: str = "CREATE FUNCTION"
+) -> str:
+    """The child-side functions of ``table`` (``*_keys_insert``, ``*_keys_update``), their checks made by ``check``."""
     functions = []
     for operation in ("INSERT", "UPDATE"):
-        checks = "".join(_child_check(key, operation) for key in keys)
+        checks = "".join(check(key, operation) for key in keys)
         suffix = operation.lower()
         functions.append(f"""
-CREATE FUNCTION {table}_keys_{suffix}() RETURNS trigger LANGUAGE plpgsql AS $$
+{create} {table}_keys_{suffix}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     named bigint;
     found bigint;
@@ -153,7 +156,11 @@ DECLARE
 BEGIN{checks}
     RETURN NULL;
 END $$;""")
-    return "".join(functions) + f"""
+    return "".join(functions)
+
+
+def _postgres_child(table: str, keys: Sequence[Key]) -> str:
+    return _child_functions(table, keys, _child_check) + f"""
 CREATE TRIGGER {table}_keys_insert AFTER INSERT ON {table}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {table}_keys_insert();
 CREATE TRIGGER {table}_keys_update AFTER UPDATE ON {table}

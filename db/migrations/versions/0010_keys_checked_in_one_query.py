@@ -40,20 +40,8 @@ def _check_once(key: Any, operation: str) -> str:
 
 def _functions(check: Callable[[Any, str], str]) -> str:
     """``CREATE OR REPLACE`` of every table's child-side functions, their checks made by ``check``."""
-    functions = []
-    for table, keys in _KEYS._by_table(_KEYS.KEYS):
-        for operation in ("INSERT", "UPDATE"):
-            checks = "".join(check(key, operation) for key in keys)
-            functions.append(f"""
-CREATE OR REPLACE FUNCTION {table}_keys_{operation.lower()}() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    named bigint;
-    found bigint;
-    missing text;
-BEGIN{checks}
-    RETURN NULL;
-END $$;""")
-    return "".join(functions)
+    return "".join(_KEYS._child_functions(table, keys, check, "CREATE OR REPLACE FUNCTION")
+                   for table, keys in _KEYS._by_table(_KEYS.KEYS))
 
 
 def upgrade() -> None:
