@@ -32,6 +32,8 @@ from adapters.packet_check import (
 )
 from adapters.packet_fields import NS, Fields, qname
 from adapters.packet_marks import (
+    PERIOD_MARK,
+    PERIOD_MARKS,
     period_mark_columns,
     period_mark_rows,
     quick_period_mark,
@@ -118,7 +120,7 @@ SECTIONS: tuple[Section, ...] = (
 """Row sections in schema order (the organization is a single element, mapped apart)."""
 
 ORGANIZATION = "Organization"
-BULK_SECTION, BULK_ROW = "PeriodMarks", "PeriodMark"
+BULK_SECTION, BULK_ROW = PERIOD_MARKS, PERIOD_MARK
 """The section read a batch of rows at a time while streaming (``quick_period_marks``)."""
 READ_BYTES = 1 << 16
 """Bytes of a streamed packet parsed at a time."""

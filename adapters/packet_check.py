@@ -42,7 +42,7 @@ from typing import IO, Any
 from lxml import etree
 
 from adapters.packet_fields import qname
-from adapters.packet_marks import plain_period_marks
+from adapters.packet_marks import PERIOD_MARKS, plain_period_marks
 from adapters.safexml import STREAM_OPTIONS, UnsafeXml, parse_bytes, syntax_error
 
 _PR_SET_PDEATHSIG = 1
@@ -53,8 +53,6 @@ READ_BYTES = 1 << 16
 APART_FROM_BYTES = 16 * 2**20
 """Packets from this size on are checked apart; a smaller one is checked by the loader's own parse
 (starting the child costs about 0.3 s of CPU)."""
-MARKS_SECTION = "PeriodMarks"
-"""The section whose rows the child hands over (``adapters.packet.BULK_SECTION``)."""
 _HEADER = struct.Struct(">cI")
 COLUMNS, ROWS, SECTION_END, VERDICT = b"C", b"X", b"E", b"V"
 """The kinds of the child's frames."""
@@ -74,7 +72,7 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | No
     # every section's rows are dropped a batch at a time, after every read of the file, once a later row
     # has begun: libxml2 checks the schema on the parser's events, not on the tree
     sections = {qname(section.name) for section in SECTIONS}
-    marks = qname(MARKS_SECTION) if out is not None else None
+    marks = qname(PERIOD_MARKS) if out is not None else None
     parser = etree.XMLPullParser(
         events=("start", "end"), tag=list(sections), schema=schema, **STREAM_OPTIONS)
     source = NoDoctype(stream)

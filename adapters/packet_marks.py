@@ -13,7 +13,8 @@ from adapters.validation import RowSink, check_mark
 from db import classifiers
 
 STUDENT_REF, SUBJECT_REF, PERIOD_REF = qname("StudentRef"), qname("SubjectRef"), qname("PeriodRef")
-PERIOD_MARK = qname("PeriodMark")
+PERIOD_MARKS, PERIOD_MARK = "PeriodMarks", "PeriodMark"
+"""The quarter marks' section and row (read a batch at a time, by the loader or the schema check's child)."""
 SCHOOL_YEAR, SCALE, VALUE = qname("SchoolYear"), qname("Scale"), qname("Value")
 _MARKS: dict[tuple[str, str | None], MarkValue] = {}
 """Valid (scale, value) pairs seen so far → their mark (a handful: the scales' values)."""
@@ -238,7 +239,7 @@ def period_mark_rows(refs: list[str], texts: list[str]) -> list[etree._Element]:
     report what ``period_mark_columns`` would not take): the same ``providerRef`` and six fields."""
     rows = []
     for index, ref in enumerate(refs):
-        row = etree.Element(PERIOD_MARK, providerRef=ref)
+        row = etree.Element(qname(PERIOD_MARK), providerRef=ref)
         for tag, text in zip(_PERIOD_MARK_TAGS, texts[index * 6 : index * 6 + 6], strict=True):
             etree.SubElement(row, tag).text = text
         rows.append(row)

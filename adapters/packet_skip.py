@@ -27,9 +27,12 @@ import re
 from collections.abc import Callable
 from typing import IO, Protocol
 
-from adapters.packet_fields import qname
+from lxml import etree
 
-SECTION = b"PeriodMarks"
+from adapters.packet_fields import qname
+from adapters.packet_marks import PERIOD_MARKS
+
+SECTION = PERIOD_MARKS.encode("ascii")
 LONGEST_RUN = 1 << 20
 """Bytes kept for the next read at most (a tag, comment or CDATA section cut by a read)."""
 _START = re.compile(rb"<(?:[^\s<>/!?:=\"']+:)?" + SECTION + rb"(?=[\s/>])")
@@ -145,11 +148,11 @@ class SectionSkip:
         self.skipped = 0
         """Bytes left out (for tests and measurements)."""
 
-    def confirm(self, element: object) -> None:
+    def confirm(self, element: etree._Element) -> None:
         """The loader's parser reported the start of ``element``, a ``PeriodMarks`` element."""
-        parent = getattr(element, "getparent", lambda: None)()
+        parent = element.getparent()
         if self.state == CONFIRM and parent is not None and parent.getparent() is None:
-            self.confirmed = getattr(element, "tag", None) == qname(SECTION.decode("ascii"))
+            self.confirmed = element.tag == qname(PERIOD_MARKS)
 
     def read(self, size: int) -> bytes:
         """The next bytes for the parser; ``b""`` only at the end of the file."""
