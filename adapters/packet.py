@@ -34,6 +34,7 @@ from adapters.packet_fields import NS, Fields, qname
 from adapters.packet_marks import (
     PERIOD_MARK,
     PERIOD_MARKS,
+    Columns,
     period_mark_columns,
     period_mark_rows,
     quick_period_mark,
@@ -319,9 +320,9 @@ def _iter_stream(
                     container = None
                     for kind, payload in check.marks():
                         if kind == COLUMNS:
-                            yield from chunker.add_columns(*marks_columns(payload))
+                            yield from chunker.add_columns(marks_columns(payload))
                         else:
-                            for row in marks_rows(payload):
+                            for row in _rows_of(check, payload):
                                 yield from chunker.add(row)
                     if check.verdict is not None:  # the check ended inside the section: not a valid packet
                         _raise_verdict(check.verdict, None)
@@ -363,6 +364,21 @@ def _iter_stream(
         _raise_verdict(check.wait(), None)
     if chunker is not None:
         yield from chunker.flush()
+
+
+def _rows_of(check: SchemaCheck, payload: bytes) -> list[etree._Element]:
+    """The quarter marks of an ``X`` frame. Bytes of the packet the child's parser validated in place,
+    maybe with errors it reports: what they hold that is not rows of marks refuses the packet by its
+    verdict."""
+    try:
+        rows = marks_rows(payload)
+    except UnsafeXml as exc:
+        _raise_verdict(check.wait(), exc)
+        raise
+    if any(row.tag != qname(PERIOD_MARK) for row in rows):
+        _raise_verdict(check.wait(), None)
+        raise RuntimeError("the packet's schema check passed what is not a row of marks")
+    return rows
 
 
 def _truncated() -> UnsafeXml:
@@ -438,12 +454,12 @@ class _Chunker:
         records = quick_period_marks(container, count, self.state, self.row + 1)
         return self._add_batch(done, records, lambda: container[:count])
 
-    def add_columns(self, refs: list[str], texts: list[str]) -> list[MappedChunk]:
+    def add_columns(self, columns: Columns) -> list[MappedChunk]:
         """Map a batch of plain quarter marks taken apart by the schema check's child
-        (``packet_marks.plain_period_marks``); the slices they complete."""
+        (``packet_marks.Columns``); the slices they complete."""
         done = self._bulk_section()
-        records = period_mark_columns(refs, texts, self.state, self.row + 1)
-        return self._add_batch(done, records, lambda: period_mark_rows(refs, texts))
+        records = period_mark_columns(columns, self.state, self.row + 1)
+        return self._add_batch(done, records, lambda: period_mark_rows(columns))
 
     def _bulk_section(self) -> list[MappedChunk]:
         """Enter the ``PeriodMarks`` section; the slice of the section before, if any."""

@@ -36,13 +36,16 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
 from lxml import etree
 
 from adapters.packet_fields import qname
-from adapters.packet_marks import PERIOD_MARKS, plain_period_marks
+from adapters.packet_marks import PERIOD_MARKS, Columns, plain_period_marks
+from adapters.packet_scan import SectionScan
 from adapters.safexml import STREAM_OPTIONS, UnsafeXml, parse_bytes, syntax_error
 
 _PR_SET_PDEATHSIG = 1
@@ -65,7 +68,8 @@ def schema_violations(error: etree.XMLSyntaxError, line: int) -> list[tuple[int,
 
 def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | None = None) -> dict[str, Any]:
     """Parse ``stream`` against ``schema`` keeping nothing; the verdict as the child prints it. With
-    ``out`` the quarter marks are written to it as frames as they are parsed."""
+    ``out`` the quarter marks are written to it as frames, most of them taken from the bytes
+    unparsed (``packet_scan``); a packet refused then is parsed again whole, for its refusal."""
     from adapters.packet import SECTIONS, NoDoctype  # the loader's own sections and DOCTYPE check
 
     etree.clear_error_log()
@@ -75,8 +79,11 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | No
     marks = qname(PERIOD_MARKS) if out is not None else None
     parser = etree.XMLPullParser(
         events=("start", "end"), tag=list(sections), schema=schema, **STREAM_OPTIONS)
-    source = NoDoctype(stream)
+    scan = None if out is None else SectionScan(NoDoctype(stream), stream, partial(_send, out), COLUMNS, ROWS)
+    source = NoDoctype(stream) if scan is None else scan
     containers: list[etree._Element] = []
+    sent = False
+    """Whether the first row of the section's tree was sent already (a row the scan gave the parser)."""
     line = 0
     try:
         while data := source.read(READ_BYTES):
@@ -88,29 +95,46 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | No
                     continue
                 if event == "start":
                     containers.append(element)
+                    if element.tag == marks and scan is not None:
+                        scan.confirm(element)
                 else:
                     containers.remove(element)
                     if element.tag == marks:
-                        assert out is not None
-                        _send_marks(out, element, len(element))
+                        assert out is not None and scan is not None
+                        if scan.tree_rows:
+                            _send_marks(out, element, len(element), sent)
                         _send(out, SECTION_END, b"")
                     del element[:]
             for container in containers:  # every row but the last is complete
-                if len(container) > 1:
-                    if container.tag == marks:
-                        assert out is not None
-                        _send_marks(out, container, len(container) - 1)
-                    del container[: len(container) - 1]
+                if container.tag == marks and scan is not None and not scan.tree_rows:
+                    sent = len(container) > 0  # the scan sent every row it gave the parser
+                elif container.tag == marks and len(container) > 1:
+                    assert out is not None
+                    _send_marks(out, container, len(container) - 1, sent)
+                    sent = False
+                del container[: len(container) - 1]
         parser.close()
     except etree.XMLSyntaxError as exc:
+        if scan is not None:
+            return _check_again(stream, schema)
         violations = schema_violations(exc, line)
         if violations:
             return {"schema": [list(violation) for violation in violations]}
         refusal = syntax_error(exc.lineno or syntax_error_line(stream) or line)
         return {"unsafe": [refusal.reason, refusal.message]}
     except UnsafeXml as exc:
+        if scan is not None:
+            return _check_again(stream, schema)
         return {"unsafe": [exc.reason, exc.message]}
     return {"valid": True}
+
+
+def _check_again(stream: IO[bytes], schema: etree.XMLSchema) -> dict[str, Any]:
+    """The verdict of one validating parse of every byte, for a packet refused while scanned: the
+    parser did not see the rows the scan took, and was fed in other slices (libxml2's messages after
+    an error depend on them)."""
+    stream.seek(0)
+    return check_stream(stream, schema)
 
 
 def syntax_error_line(stream: IO[bytes]) -> int | None:
@@ -132,28 +156,32 @@ def _send(out: IO[bytes], kind: bytes, payload: bytes) -> None:
     out.write(payload)
 
 
-def _send_marks(out: IO[bytes], container: etree._Element, count: int) -> None:
-    """The first ``count`` rows of a ``PeriodMarks`` section: their columns when plain, else their XML."""
+def _send_marks(out: IO[bytes], container: etree._Element, count: int, sent: bool) -> None:
+    """The first ``count`` rows of a ``PeriodMarks`` section: their columns when plain, else their XML;
+    ``sent``: the first of them was sent already."""
+    if sent and count > 0:
+        del container[0]
+        count -= 1
     if count <= 0:
         return
     plain = plain_period_marks(container, count)
     if plain is not None:
-        refs, texts = plain
-        _send(out, COLUMNS, "\n".join((*refs, *texts)).encode("utf-8"))
+        _send(out, COLUMNS, "\n".join(chain.from_iterable(plain)).encode("utf-8"))
     else:
-        _send(out, ROWS, b"".join(etree.tostring(row, with_tail=False) for row in container[:count]))
+        rows = b"".join(etree.tostring(row, with_tail=False) for row in container[:count])
+        _send(out, ROWS, b"<Rows>" + rows + b"</Rows>")
 
 
-def marks_columns(payload: bytes) -> tuple[list[str], list[str]]:
-    """The references and the fields' texts of a ``C`` frame (six texts a row)."""
+def marks_columns(payload: bytes) -> Columns:
+    """The columns of a ``C`` frame (``packet_marks.Columns``): its lines, a column after the other."""
     lines = payload.decode("utf-8").split("\n")
     count = len(lines) // 7
-    return lines[:count], lines[count:]
+    return [lines[column * count : (column + 1) * count] for column in range(7)]
 
 
 def marks_rows(payload: bytes) -> list[etree._Element]:
-    """The rows of an ``X`` frame, parsed by the hardened parser."""
-    return list(parse_bytes(b"<Rows>" + payload + b"</Rows>", max_bytes=len(payload) + 16))
+    """The rows of an ``X`` frame (a ``Rows`` element holding them), parsed by the hardened parser."""
+    return [row for row in parse_bytes(payload, max_bytes=len(payload)) if isinstance(row.tag, str)]
 
 
 class _Spool:

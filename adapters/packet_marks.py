@@ -184,16 +184,20 @@ def quick_period_marks(
     if not state.validated:
         return None
     plain = plain_period_marks(container, count)
-    return None if plain is None else period_mark_columns(*plain, state, first_row)
+    return None if plain is None else period_mark_columns(plain, state, first_row)
 
 
-def plain_period_marks(container: etree._Element, count: int) -> tuple[list[str], list[str]] | None:
-    """The ``providerRef`` of each of the first ``count`` rows of ``container`` and their fields' texts
-    (six a row, in the schema's order), when every row is a quarter mark of six fields with one
-    printable text each and no space, and a printable ``providerRef``; ``None`` otherwise. The part of
-    ``quick_period_marks`` that needs the rows themselves: the schema check's child process takes it
-    for the loader (``packet_check``), which checks the rest (``period_mark_columns``). For a validated
-    stream only."""
+Columns = list[list[str]]
+"""Quarter marks as columns: the ``providerRef`` of each row, then each of its six fields' texts, in
+the schema's order (``StudentRef``, ``SubjectRef``, ``PeriodRef``, ``SchoolYear``, ``Scale``, ``Value``)."""
+
+
+def plain_period_marks(container: etree._Element, count: int) -> Columns | None:
+    """The columns of the first ``count`` rows of ``container``, when every row is a quarter mark of six
+    fields with one printable text each and no space, and a printable ``providerRef``; ``None``
+    otherwise. The part of ``quick_period_marks`` that needs the rows themselves: the schema check's
+    child process takes it for the loader (``packet_check``), which checks the rest
+    (``period_mark_columns``). For a validated stream only."""
     if count <= 0:
         return None
     texts: list[str] = _PLAIN_TEXTS(container, n=count)
@@ -206,16 +210,13 @@ def plain_period_marks(container: etree._Element, count: int) -> tuple[list[str]
     joined = "".join(texts)
     if not joined.isprintable() or " " in joined or not "".join(refs).isprintable():
         return None
-    return refs, texts
+    return [refs, *(texts[field::_PERIOD_FIELDS] for field in range(_PERIOD_FIELDS))]
 
 
-def period_mark_columns(
-    refs: list[str], texts: list[str], state: PacketState, first_row: int
-) -> PeriodMarkColumns | None:
-    """The quarter marks of ``plain_period_marks``'s columns, when every reference is known and every
+def period_mark_columns(columns: Columns, state: PacketState, first_row: int) -> PeriodMarkColumns | None:
+    """The quarter marks of a batch's columns (``Columns``), when every reference is known and every
     year and mark valid; ``None`` otherwise (the rows are then read one by one)."""
-    students, subjects, periods = texts[0::6], texts[1::6], texts[2::6]
-    years, scales, values = texts[3::6], texts[4::6], texts[5::6]
+    refs, students, subjects, periods, years, scales, values = columns
     accepted = state.accepted
     if not (set(students) <= accepted.get("Students", set()) and set(subjects) <= accepted.get("Subjects", set())
             and set(periods) <= accepted.get("StudyPeriods", set())):
@@ -234,13 +235,13 @@ def period_mark_columns(
     )
 
 
-def period_mark_rows(refs: list[str], texts: list[str]) -> list[etree._Element]:
-    """The rows ``plain_period_marks`` took apart, made again as elements (for ``read_period_mark`` to
-    report what ``period_mark_columns`` would not take): the same ``providerRef`` and six fields."""
+def period_mark_rows(columns: Columns) -> list[etree._Element]:
+    """The rows of a batch's columns made again as elements (for ``read_period_mark`` to report what
+    ``period_mark_columns`` would not take): the same ``providerRef`` and six fields."""
     rows = []
-    for index, ref in enumerate(refs):
+    for ref, *texts in zip(*columns, strict=True):
         row = etree.Element(qname(PERIOD_MARK), providerRef=ref)
-        for tag, text in zip(_PERIOD_MARK_TAGS, texts[index * 6 : index * 6 + 6], strict=True):
+        for tag, text in zip(_PERIOD_MARK_TAGS, texts, strict=True):
             etree.SubElement(row, tag).text = text
         rows.append(row)
     return rows

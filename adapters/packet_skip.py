@@ -60,12 +60,11 @@ Locate = Callable[[bytes, int], tuple[int, int] | None]
 """Where the markup looked for begins and ends in a buffer, searching from a position; ``None`` if not there."""
 
 
-def _find(buffer: bytes, locate: Locate) -> tuple[tuple[int, int] | None, int]:
-    """The first markup ``locate`` finds outside comments, CDATA sections and processing instructions,
-    and where the bytes to keep for the next read begin: the markup's start, or, when it is not found,
-    the start of a construct not closed yet or of the last tag (either may be cut by the read).
-    ``bytes.find`` throughout: the skipped section is most of the file."""
-    position = 0
+def _find(buffer: bytes, locate: Locate, position: int = 0) -> tuple[tuple[int, int] | None, int]:
+    """The first markup ``locate`` finds from ``position`` outside comments, CDATA sections and processing
+    instructions, and where the bytes to keep for the next read begin: the markup's start, or, when it
+    is not found, the start of a construct not closed yet or of the last tag (either may be cut by the
+    read). ``bytes.find`` throughout: the skipped section is most of the file."""
     while True:
         found = locate(buffer, position)
         limit = len(buffer) if found is None else found[0]
@@ -147,6 +146,8 @@ class SectionSkip:
         self.confirmed = False
         self.skipped = 0
         """Bytes left out (for tests and measurements)."""
+        self.deferred = b""
+        """Bytes held for the parser's next read (``packet_scan.SectionScan`` giving its scan up)."""
 
     def confirm(self, element: etree._Element) -> None:
         """The loader's parser reported the start of ``element``, a ``PeriodMarks`` element."""
@@ -170,10 +171,14 @@ class SectionSkip:
                 if len(self.pending) > LONGEST_RUN:
                     out += self._give_up(self.pending)
             if not data and not out:  # the end of the file: a section never closed is the parser's to report
-                out = b"" if self.state == SKIP else self.pending
+                out = self._at_end()
                 self.pending, self.state = b"", OFF
-            if out or not data:
+            if out or not data or self.deferred:
                 return out
+
+    def _at_end(self) -> bytes:
+        """What is left for the parser when the file ends (the section's bytes are not)."""
+        return b"" if self.state == SKIP else self.pending
 
     def _give_up(self, buffer: bytes) -> bytes:
         """Feed everything from here on; inside the section, from the first byte skipped."""

@@ -1,0 +1,191 @@
+"""The quarter marks taken from a packet's bytes by the schema check's child, most of them unparsed.
+
+The child (``packet_check``) validates a large packet against the schema while the loader maps it,
+and hands the loader the rows of the ``PeriodMarks`` section, most of a packet's bytes (85 % of the
+benchmark's). Parsed and validated by libxml2 they cost it about 0.2 ms a student of CPU; most of
+them are written by software in one plain form, which a regular expression checks and a byte
+translation takes apart for a fraction of that. ``SectionScan`` gives the child's parser everything
+but those rows:
+
+- a *plain row* is a ``PeriodMark`` with a ``providerRef`` and the six fields of a quarter mark,
+  unprefixed, in the schema's order, each with a text of printable ASCII characters other than
+  quotes, ``&``, ``<`` and ``>`` that its simple type admits (``PLAIN_ROW``), with white space only
+  between tags. Such a row is well-formed and valid wherever a ``PeriodMark`` may stand, so it is
+  checked by the expression alone and sent to the loader as columns (a ``C`` frame) without being
+  given to the parser – except the section's first, which the parser is given too (the schema wants
+  one row at least);
+- anything else is a *piece*: from a row's start up to the first end tag ``</PeriodMark>`` outside
+  comments, CDATA sections and processing instructions (or to the section's end tag). The parser is
+  given it as it is – it validates it in its place – and the loader its bytes (an ``X`` frame, read
+  by the hardened parser with the section's namespaces in scope).
+
+Only where the bytes cannot mislead, as for the loader's ``SectionSkip``: a UTF-8 document, the
+section confirmed by the parser as the child of the root in the packet's namespace, with that
+namespace as the default one (plain rows are unprefixed). A plain row is taken only where a row may
+begin: after the section's start tag, a plain row or a piece. A piece ends with the first end tag of
+a ``PeriodMark`` in it, which closes the piece's row unless the row holds another ``PeriodMark`` – a
+schema violation the parser reports – so in a valid packet every piece is whole rows and the next
+row begins after it. A piece longer than ``LONGEST_RUN`` or a declaration gives the scan up: the rest
+of the file is the parser's, and the child reads the rest of the section's rows from its tree as it
+did before (``tree_rows``).
+
+What the parser saw is the packet less some valid rows of a section that admits any number of them:
+the same packet is valid, and every other one gets another verdict; the child then checks the
+packet again in one validating parse, to report the refusal, its message and its line exactly
+(``packet_check.main``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import IO
+from xml.sax.saxutils import quoteattr
+
+from lxml import etree
+
+from adapters.packet_fields import NS
+from adapters.packet_marks import PERIOD_MARK
+from adapters.packet_skip import OFF, SKIP, Readable, SectionSkip, _end_locator, _find, _GiveUp
+
+_WS = rb"[ \t\r\n]*"
+_CHARS = rb"[!#-%(-;=?-~]"
+"""A text's character in a plain row: printable ASCII but the quotes, ``&``, ``<`` and ``>``, which
+leaves the text as it is in the document (no reference, no white space to collapse)."""
+_REF = _CHARS + rb"{1,64}"  # RefType: 1 to 64 characters, no white space
+
+
+def _field(name: bytes, text: bytes) -> bytes:
+    return _WS + b"<" + name + b">" + text + b"</" + name + b">"
+
+
+PLAIN_ROW = (
+    _WS + rb"<PeriodMark[ \t\r\n]+providerRef[ \t\r\n]*=[ \t\r\n]*(?:\"" + _REF + rb"\"|'" + _REF + rb"')" + _WS + b">"
+    + _field(b"StudentRef", _REF) + _field(b"SubjectRef", _REF) + _field(b"PeriodRef", _REF)
+    + _field(b"SchoolYear", rb"[0-9]{4}/[0-9]{4}")  # SchoolYearType
+    + _field(b"Scale", rb"[A-Za-z0-9_.]{1,20}")  # CodeType
+    + _field(b"Value", _CHARS + rb"{1,10}")  # MarkValueType: a token of 1 to 10 characters
+    + _WS + b"</PeriodMark>"
+)
+"""A plain quarter mark, with the white space before it."""
+_PLAIN_RUN = re.compile(b"(?:" + PLAIN_ROW + b")+")
+_DELIMITERS = bytes.maketrans(b"<>\"'", b"\n\n\n\n")
+_WHITE = b" \t\r\n"
+_TOKENS = 30
+"""Tokens a plain row splits into, white space dropped and delimiters made line breaks: ``<``, two
+quotes and ``>`` around the reference, ``<``, ``>``, ``<``, ``>`` around each field, ``<``, ``>`` of the
+end tag (no text holds a delimiter or white space)."""
+_FIELD_TOKENS = (2, 6, 10, 14, 18, 22, 26)
+"""Where the reference and the six fields are among a row's tokens (counted from the text before its ``<``)."""
+_ROW_END = _end_locator(PERIOD_MARK.encode("ascii"))
+
+
+def plain_columns(run: bytes) -> list[bytes]:
+    """The columns of a run of plain rows, each of its lines a row's value: the references, then
+    the six fields in the schema's order, one after the other."""
+    tokens = run.translate(_DELIMITERS, _WHITE).split(b"\n")
+    return [b"\n".join(tokens[at::_TOKENS]) for at in _FIELD_TOKENS]
+
+
+def plain_run_end(buffer: bytes, position: int) -> int:
+    """Where the plain rows from ``position`` end (``position`` if none is there)."""
+    found = _PLAIN_RUN.match(buffer, position)
+    return position if found is None else found.end()
+
+
+Emit = Callable[[bytes, bytes], None]
+"""Sends a frame to the loader: its kind and payload."""
+
+
+class SectionScan(SectionSkip):
+    """Reads a packet for the schema check's parser, leaving out the plain rows of its ``PeriodMarks``
+    section, which it sends to the loader with the rest of the section's rows (``emit``)."""
+
+    def __init__(self, source: Readable, raw: IO[bytes], emit: Emit, columns: bytes, rows: bytes):
+        super().__init__(source, raw)
+        self.emit = emit
+        self.columns, self.rows = columns, rows
+        """The kinds of the frames of plain rows (columns) and of pieces (their XML)."""
+        self.wrapper = b""
+        """The start tag an ``X`` frame's pieces are put in: the section's namespaces in scope."""
+        self.row_given = False
+        """Whether the parser was given a row of the section (it wants one at least)."""
+        self.scanned = False
+        """Whether the section was scanned (the parser did not see all of it)."""
+        self.given_up = False
+        """Whether the scan was given up inside the section (a long piece or a declaration)."""
+        self.tree_rows = True
+        """Whether the rows the parser was given with the last read are the loader's too (read from the
+        tree): before the scan, and after it (from the read after the one it ended with)."""
+        self.tree_next = False
+        """The scan ended: the rows of the next read are the tree's."""
+
+    def confirm(self, element: etree._Element) -> None:
+        super().confirm(element)
+        if self.confirmed and element.nsmap.get(None) != NS:  # plain rows are unprefixed
+            self.confirmed = False
+        if self.confirmed:
+            declarations = b"".join(
+                b" xmlns" + (b"" if prefix is None else b":" + prefix.encode("utf-8")) + b"="
+                + quoteattr(uri).encode("utf-8") for prefix, uri in element.nsmap.items())
+            self.wrapper = b"<Rows" + declarations + b">"
+
+    def read(self, size: int) -> bytes:
+        if self.tree_next:
+            self.tree_rows, self.tree_next = True, False
+        if not self.deferred:
+            out = super().read(size)
+            if out or not self.deferred:
+                return out  # (given up with rows given in this read: the rest comes with the next)
+        # the scan was given up: the rest is the parser's, and its rows are the tree's
+        out, self.deferred, self.tree_rows, self.tree_next = self.deferred, b"", True, False
+        return out
+
+    def _at_end(self) -> bytes:
+        return self.pending  # the file ended inside the section: the parser reports it
+
+    def _give_up(self, buffer: bytes) -> bytes:
+        if self.state != SKIP:
+            return super()._give_up(buffer)
+        # nothing was dropped: the rest goes to the parser with the next read, whose rows the tree gives
+        self.state, self.pending, self.deferred, self.given_up = OFF, b"", buffer, True
+        return b""
+
+    def _skip(self, buffer: bytes) -> bytes:
+        assert self.end is not None
+        if not self.scanned:
+            self.scanned, self.tree_rows = True, False
+        given: list[bytes] = []
+        position = 0
+        try:
+            section, _ = _find(buffer, self.end)  # the buffer begins where a row may
+            while True:
+                end = plain_run_end(buffer, position)
+                if end > position:
+                    if not self.row_given:  # the first row goes to the parser as well
+                        first = _ROW_END(buffer, position)
+                        assert first is not None
+                        given.append(buffer[position : first[1]])
+                        self.row_given = True
+                    self.emit(self.columns, b"\n".join(plain_columns(buffer[position:end])))
+                    position = end
+                row, _ = _find(buffer, _ROW_END, position)
+                if section is not None and (row is None or section[0] < row[0]):  # the section ends
+                    if buffer[position : section[0]].strip():
+                        self.emit(self.rows, self.wrapper + buffer[position : section[0]] + b"</Rows>")
+                    self.state, self.pending, self.tree_next = OFF, b"", True
+                    given.append(buffer[position:])
+                    return b"".join(given)
+                if row is None:  # the row (or what is between rows) goes on in the next read
+                    self.pending = buffer[position:]
+                    return b"".join(given)
+                piece = buffer[position : row[1]]
+                self.emit(self.rows, self.wrapper + piece + b"</Rows>")
+                given.append(piece)
+                self.row_given = True
+                position = row[1]
+        except _GiveUp:  # a declaration: not well-formed, for the parser to report
+            self._give_up(buffer[position:])
+            return b"".join(given)
+
+
