@@ -63,7 +63,7 @@ from adapters.records import (
     Record,
 )
 from adapters.rowerrors import RowError
-from adapters.safexml import STREAM_OPTIONS, UnsafeXml, syntax_error
+from adapters.safexml import STREAM_OPTIONS, UnsafeXml, syntax_error, truncated_document
 from adapters.validation import RowSink, normalize_inn
 from xsd import schema_path
 
@@ -353,13 +353,13 @@ def _iter_stream(
         if check is not None:  # the check's verdict: what one validating parse reports (it parsed every byte)
             _raise_verdict(check.wait(), exc)
         if closing and schema is None:  # the file ended inside the document (a validating parser says
-            raise _truncated() from exc  # nothing then, and the check below tells)
+            raise truncated_document() from exc  # nothing then, and the check below tells)
         if not exc.lineno and stream.seekable():
             line = syntax_error_line(stream) or line
         raise syntax_error(exc.lineno or line) from exc
     if not complete:
         # the closing tag of the root is the proof that the whole document was read
-        raise _truncated()
+        raise truncated_document()
     if check is not None:
         _raise_verdict(check.wait(), None)
     if chunker is not None:
@@ -379,10 +379,6 @@ def _rows_of(check: SchemaCheck, payload: bytes) -> list[etree._Element]:
         _raise_verdict(check.wait(), None)
         raise RuntimeError("the packet's schema check passed what is not a row of marks")
     return rows
-
-
-def _truncated() -> UnsafeXml:
-    return UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")
 
 
 def _raise_verdict(verdict: dict[str, Any], cause: BaseException | None) -> None:

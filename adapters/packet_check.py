@@ -46,7 +46,7 @@ from lxml import etree
 from adapters.packet_fields import qname
 from adapters.packet_marks import PERIOD_MARKS, Columns, plain_period_marks
 from adapters.packet_scan import SectionScan
-from adapters.safexml import STREAM_OPTIONS, UnsafeXml, parse_bytes, syntax_error
+from adapters.safexml import STREAM_OPTIONS, UnsafeXml, parse_bytes, syntax_error, truncated_document
 
 _PR_SET_PDEATHSIG = 1
 _ROOT = Path(__file__).resolve().parents[1]
@@ -77,13 +77,17 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | No
     # has begun: libxml2 checks the schema on the parser's events, not on the tree
     sections = {qname(section.name) for section in SECTIONS}
     marks = qname(PERIOD_MARKS) if out is not None else None
+    root = qname("Packet")
     parser = etree.XMLPullParser(
-        events=("start", "end"), tag=list(sections), schema=schema, **STREAM_OPTIONS)
+        events=("start", "end"), tag=[root, *sections], schema=schema, **STREAM_OPTIONS)
     scan = None if out is None else SectionScan(NoDoctype(stream), stream, partial(_send, out), COLUMNS, ROWS)
     source = NoDoctype(stream) if scan is None else scan
     containers: list[etree._Element] = []
     sent = False
     """Whether the first row of the section's tree was sent already (a row the scan gave the parser)."""
+    complete = False
+    """Whether the root's end was reported: after some syntax errors libxml2's validating parser raises
+    nothing and reports no more events (the loader's parse then finds the document cut short)."""
     line = 0
     try:
         while data := source.read(READ_BYTES):
@@ -91,7 +95,10 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | No
             for event, element in parser.read_events():
                 line = element.sourceline or line
                 parent = element.getparent()
-                if parent is None or parent.getparent() is not None:  # a name reused deeper in a row
+                if parent is None:
+                    complete = complete or (event == "end" and element.tag == root)
+                    continue
+                if parent.getparent() is not None:  # a name reused deeper in a row
                     continue
                 if event == "start":
                     containers.append(element)
@@ -126,6 +133,11 @@ def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | No
         if scan is not None:
             return _check_again(stream, schema)
         return {"unsafe": [exc.reason, exc.message]}
+    if not complete:
+        if scan is not None:
+            return _check_again(stream, schema)
+        truncated = truncated_document()
+        return {"unsafe": [truncated.reason, truncated.message]}
     return {"valid": True}
 
 

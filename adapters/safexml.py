@@ -41,6 +41,11 @@ def syntax_error(line: int | None) -> UnsafeXml:
     return UnsafeXml("syntax", f"Синтаксическая ошибка XML: строка {line}")
 
 
+def truncated_document() -> UnsafeXml:
+    """The refusal of a document whose root was never closed (a streaming parse that ended inside it)."""
+    return UnsafeXml("syntax", "Синтаксическая ошибка XML: документ оборван")
+
+
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(**STREAM_OPTIONS, dtd_validation=False, collect_ids=False)
 

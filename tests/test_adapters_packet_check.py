@@ -74,8 +74,11 @@ def test_a_violation_before_a_syntax_error_is_reported_as_the_violation(tmp_path
         (SAMPLES / "packet-school.xml").read_bytes()[:-200],
         (SAMPLES / "packet-school.xml").read_bytes().replace(b"</LastName>", b"</Last>", 1),
         (SAMPLES / "packet-school.xml").read_bytes() + b"<Packet/>",
+        # libxml2's validating parser raises nothing here and reports no more events: the check found
+        # such a packet valid, and the loader, checking apart, took the rows before the error
+        (SAMPLES / "packet-school.xml").read_bytes().replace(b"<LastName>", b"<Last'Name>", 1),
     ],
-    ids=["doctype", "truncated", "mismatched-tag", "two-roots"],
+    ids=["doctype", "truncated", "mismatched-tag", "two-roots", "quote-in-a-tag-name"],
 )
 def test_unsafe_or_broken_xml_is_refused_as_by_one_parse(tmp_path, data):
     path = tmp_path / "bad.xml"

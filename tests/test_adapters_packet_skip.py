@@ -132,6 +132,7 @@ def refusal(path: Path, check_apart_from: int) -> tuple[type, tuple[str, ...]]:
     ("mismatched tag", period_mark(1) + period_mark(2).replace("</Scale>", "</Scala>") + period_mark(3), None),
     ("truncated", "".join(period_mark(n) for n in range(50)), b"<Value>4</Va"),
     ("declaration", period_mark(1) + "<!ELEMENT x ANY>" + period_mark(2), None),
+    ("quote in a tag name", period_mark(1) + period_mark(2).replace("<Scale>", "<Sca'le>") + period_mark(3), None),
     ("empty", "", None),
 ])
 def test_a_broken_section_is_refused_as_by_one_validating_parse(tmp_path, skips, name, marks, cut):
