@@ -178,17 +178,19 @@ def _send_marks(out: IO[bytes], container: etree._Element, count: int, sent: boo
         return
     plain = plain_period_marks(container, count)
     if plain is not None:
-        _send(out, COLUMNS, "\n".join(chain.from_iterable(plain)).encode("utf-8"))
+        _send(out, COLUMNS, "\n".join((str(len(plain)), *chain.from_iterable(plain))).encode("utf-8"))
     else:
         rows = b"".join(etree.tostring(row, with_tail=False) for row in container[:count])
         _send(out, ROWS, b"<Rows>" + rows + b"</Rows>")
 
 
 def marks_columns(payload: bytes) -> Columns:
-    """The columns of a ``C`` frame (``packet_marks.Columns``): its lines, a column after the other."""
+    """The columns of a ``C`` frame (``packet_marks.Columns``): the number of columns, then their lines,
+    a column after the other."""
     lines = payload.decode("utf-8").split("\n")
-    count = len(lines) // 7
-    return [lines[column * count : (column + 1) * count] for column in range(7)]
+    columns = int(lines[0])
+    count = (len(lines) - 1) // columns
+    return [lines[1 + column * count : 1 + (column + 1) * count] for column in range(columns)]
 
 
 def marks_rows(payload: bytes) -> list[etree._Element]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from lxml import etree
 
@@ -15,7 +16,7 @@ from db import classifiers
 STUDENT_REF, SUBJECT_REF, PERIOD_REF = qname("StudentRef"), qname("SubjectRef"), qname("PeriodRef")
 PERIOD_MARKS, PERIOD_MARK = "PeriodMarks", "PeriodMark"
 """The quarter marks' section and row (read a batch at a time, by the loader or the schema check's child)."""
-SCHOOL_YEAR, SCALE, VALUE = qname("SchoolYear"), qname("Scale"), qname("Value")
+SCHOOL_YEAR, SCALE, VALUE, KIND = qname("SchoolYear"), qname("Scale"), qname("Value"), qname("Kind")
 _MARKS: dict[tuple[str, str | None], MarkValue] = {}
 """Valid (scale, value) pairs seen so far → their mark (a handful: the scales' values)."""
 _YEARS: set[str] = set()
@@ -188,8 +189,10 @@ def quick_period_marks(
 
 
 Columns = list[list[str]]
-"""Quarter marks as columns: the ``providerRef`` of each row, then each of its six fields' texts, in
-the schema's order (``StudentRef``, ``SubjectRef``, ``PeriodRef``, ``SchoolYear``, ``Scale``, ``Value``)."""
+"""Period marks as columns: the ``providerRef`` of each row, then each of its six fields' texts, in
+the schema's order (``StudentRef``, ``SubjectRef``, ``PeriodRef``, ``SchoolYear``, ``Scale``, ``Value``);
+and, when some of them are annual or final marks, an eighth column: each row's kind (``period`` or the
+text of its ``Kind``), the ``PeriodRef`` column holding an empty text for the others."""
 
 
 def plain_period_marks(container: etree._Element, count: int) -> Columns | None:
@@ -214,12 +217,24 @@ def plain_period_marks(container: etree._Element, count: int) -> Columns | None:
 
 
 def period_mark_columns(columns: Columns, state: PacketState, first_row: int) -> PeriodMarkColumns | None:
-    """The quarter marks of a batch's columns (``Columns``), when every reference is known and every
-    year and mark valid; ``None`` otherwise (the rows are then read one by one)."""
-    refs, students, subjects, periods, years, scales, values = columns
+    """The period marks of a batch's columns (``Columns``), when every reference is known and every
+    kind, year and mark valid; ``None`` otherwise (the rows are then read one by one)."""
+    refs, students, subjects, periods, years, scales, values, *rest = columns
+    kinds: list[str] | None = rest[0] if rest else None
+    quarter_periods = set(periods)
+    period_refs = cast("list[str | None]", periods)
+    if kinds is not None:
+        other = set(kinds) - {"period"}
+        if not other:
+            kinds = None
+        elif not all(classifiers.item_of(classifiers.PERIOD_MARK_KIND, kind) is not None for kind in other):
+            return None
+        else:
+            quarter_periods = {period for period, kind in zip(periods, kinds, strict=True) if kind == "period"}
+            period_refs = [period if kind == "period" else None for period, kind in zip(periods, kinds, strict=True)]
     accepted = state.accepted
     if not (set(students) <= accepted.get("Students", set()) and set(subjects) <= accepted.get("Subjects", set())
-            and set(periods) <= accepted.get("StudyPeriods", set())):
+            and quarter_periods <= accepted.get("StudyPeriods", set())):
         return None
     if not all(_school_year(year) for year in set(years)):
         return None
@@ -230,18 +245,23 @@ def period_mark_columns(columns: Columns, state: PacketState, first_row: int) ->
             return None
         marks[scale, value] = known
     return PeriodMarkColumns(
-        first_row=first_row, refs=refs, student_refs=students, subject_refs=subjects, period_refs=periods,
-        school_years=years, marks=list(map(marks.__getitem__, zip(scales, values, strict=True))),
+        first_row=first_row, refs=refs, student_refs=students, subject_refs=subjects, period_refs=period_refs,
+        school_years=years, marks=list(map(marks.__getitem__, zip(scales, values, strict=True))), kinds=kinds,
     )
 
 
 def period_mark_rows(columns: Columns) -> list[etree._Element]:
     """The rows of a batch's columns made again as elements (for ``read_period_mark`` to report what
     ``period_mark_columns`` would not take): the same ``providerRef`` and six fields."""
+    refs, students, subjects, periods, years, scales, values, *rest = columns
+    kinds = rest[0] if rest else ["period"] * len(refs)
     rows = []
-    for ref, *texts in zip(*columns, strict=True):
+    for ref, student, subject, period, year, scale, value, kind in zip(
+            refs, students, subjects, periods, years, scales, values, kinds, strict=True):
         row = etree.Element(qname(PERIOD_MARK), providerRef=ref)
-        for tag, text in zip(_PERIOD_MARK_TAGS, texts, strict=True):
+        third = (PERIOD_REF, period) if kind == "period" else (KIND, kind)
+        for tag, text in ((STUDENT_REF, student), (SUBJECT_REF, subject), third, (SCHOOL_YEAR, year), (SCALE, scale),
+                          (VALUE, value)):
             etree.SubElement(row, tag).text = text
         rows.append(row)
     return rows

@@ -7,13 +7,13 @@ them are written by software in one plain form, which a regular expression check
 translation takes apart for a fraction of that. ``SectionScan`` gives the child's parser everything
 but those rows:
 
-- a *plain row* is a ``PeriodMark`` with a ``providerRef`` and the six fields of a quarter mark,
-  unprefixed, in the schema's order, each with a text of printable ASCII characters other than
-  quotes, ``&``, ``<`` and ``>`` that its simple type admits (``PLAIN_ROW``), with white space only
-  between tags. Such a row is well-formed and valid wherever a ``PeriodMark`` may stand, so it is
-  checked by the expression alone and sent to the loader as columns (a ``C`` frame) without being
-  given to the parser – except the section's first, which the parser is given too (the schema wants
-  one row at least);
+- a *plain row* is a ``PeriodMark`` with a ``providerRef`` and the six fields of a quarter mark (or of
+  an annual or final one: ``Kind`` for ``PeriodRef``), unprefixed, in the schema's order, each with a
+  text of printable ASCII characters other than quotes, ``&``, ``<`` and ``>`` that its simple type
+  admits (``PLAIN_ROW``), with white space only between tags. Such a row is well-formed and valid
+  wherever a ``PeriodMark`` may stand, so it is checked by the expression alone and sent to the loader
+  as columns (a ``C`` frame) without being given to the parser – except the section's first, which the
+  parser is given too (the schema wants one row at least);
 - anything else is a *piece*: from a row's start up to the first end tag ``</PeriodMark>`` outside
   comments, CDATA sections and processing instructions (or to the section's end tag). The parser is
   given it as it is – it validates it in its place – and the loader its bytes (an ``X`` frame, read
@@ -61,7 +61,8 @@ def _field(name: bytes, text: bytes) -> bytes:
 
 PLAIN_ROW = (
     _WS + rb"<PeriodMark[ \t\r\n]+providerRef[ \t\r\n]*=[ \t\r\n]*(?:\"" + _REF + rb"\"|'" + _REF + rb"')" + _WS + b">"
-    + _field(b"StudentRef", _REF) + _field(b"SubjectRef", _REF) + _field(b"PeriodRef", _REF)
+    + _field(b"StudentRef", _REF) + _field(b"SubjectRef", _REF)
+    + b"(?:" + _field(b"PeriodRef", _REF) + b"|" + _field(b"Kind", b"(?:annual|final)") + b")"  # FinalMarkKindType
     + _field(b"SchoolYear", rb"[0-9]{4}/[0-9]{4}")  # SchoolYearType
     + _field(b"Scale", rb"[A-Za-z0-9_.]{1,20}")  # CodeType
     + _field(b"Value", _CHARS + rb"{1,10}")  # MarkValueType: a token of 1 to 10 characters
@@ -77,14 +78,23 @@ quotes and ``>`` around the reference, ``<``, ``>``, ``<``, ``>`` around each fi
 end tag (no text holds a delimiter or white space)."""
 _FIELD_TOKENS = (2, 6, 10, 14, 18, 22, 26)
 """Where the reference and the six fields are among a row's tokens (counted from the text before its ``<``)."""
+_THIRD_TAG = 13
+"""Where the third field's name is (``PeriodRef``, or ``Kind`` in an annual or final mark)."""
 _ROW_END = _end_locator(PERIOD_MARK.encode("ascii"))
 
 
-def plain_columns(run: bytes) -> list[bytes]:
-    """The columns of a run of plain rows, each of its lines a row's value: the references, then
-    the six fields in the schema's order, one after the other."""
+def plain_columns(run: bytes) -> bytes:
+    """The columns of a run of plain rows as a ``C`` frame's payload (``packet_check.marks_columns``):
+    the number of columns, then every column's lines one after the other – the references, the six
+    fields in the schema's order, and, when the run has annual or final marks, the kinds (the periods
+    of those marks empty)."""
     tokens = run.translate(_DELIMITERS, _WHITE).split(b"\n")
-    return [b"\n".join(tokens[at::_TOKENS]) for at in _FIELD_TOKENS]
+    columns = [tokens[at::_TOKENS] for at in _FIELD_TOKENS]
+    if b"<Kind>" in run:
+        tags, thirds = tokens[_THIRD_TAG::_TOKENS], columns[3]
+        columns[3] = [text if tag == b"PeriodRef" else b"" for tag, text in zip(tags, thirds, strict=True)]
+        columns.append([b"period" if tag == b"PeriodRef" else text for tag, text in zip(tags, thirds, strict=True)])
+    return b"\n".join((str(len(columns)).encode("ascii"), *map(b"\n".join, columns)))
 
 
 def plain_run_end(buffer: bytes, position: int) -> int:
@@ -167,7 +177,7 @@ class SectionScan(SectionSkip):
                         assert first is not None
                         given.append(buffer[position : first[1]])
                         self.row_given = True
-                    self.emit(self.columns, b"\n".join(plain_columns(buffer[position:end])))
+                    self.emit(self.columns, plain_columns(buffer[position:end]))
                     position = end
                 row, _ = _find(buffer, _ROW_END, position)
                 if section is not None and (row is None or section[0] < row[0]):  # the section ends

@@ -249,28 +249,34 @@ class PeriodMarkRecord:
 
 
 class PeriodMarkColumns(Sequence[PeriodMarkRecord]):
-    """Quarter marks of consecutive rows, kept as columns (``packet_marks.quick_period_marks``).
+    """Period marks of consecutive rows – quarter marks, and annual and final ones – kept as columns
+    (``packet_marks.period_mark_columns``).
 
     A streamed packet's quarter marks are most of its rows. Read a batch at a time they need no
     record each: the writer takes the columns as they are (``apply_marks.apply_period_marks``). For
     everything else this is the sequence of the ``PeriodMarkRecord`` of each row, made when asked
     for, and equal to any sequence of equal records."""
 
-    __slots__ = ("first_row", "marks", "period_refs", "refs", "school_years", "student_refs", "subject_refs")
+    __slots__ = ("first_row", "kinds", "marks", "period_refs", "refs", "school_years", "student_refs", "subject_refs")
 
     def __init__(self, *, first_row: int, refs: list[str], student_refs: list[str], subject_refs: list[str],
-                 period_refs: list[str], school_years: list[str], marks: list[MarkValue]):
+                 period_refs: list[str | None], school_years: list[str], marks: list[MarkValue],
+                 kinds: list[str] | None = None):
         self.first_row = first_row
         """Row number of the first mark; the others follow one by one."""
         self.refs, self.student_refs, self.subject_refs = refs, student_refs, subject_refs
         self.period_refs, self.school_years, self.marks = period_refs, school_years, marks
+        self.kinds = kinds
+        """Each mark's kind (``period``, ``annual``, ``final``; an annual or final mark has no period), or
+        ``None`` when every mark is a quarter mark."""
 
     def __len__(self) -> int:
         return len(self.refs)
 
     def _record(self, index: int) -> PeriodMarkRecord:
         return PeriodMarkRecord(ref=self.refs[index], row=self.first_row + index, student_ref=self.student_refs[index],
-                                subject_ref=self.subject_refs[index], kind="period",
+                                subject_ref=self.subject_refs[index],
+                                kind="period" if self.kinds is None else self.kinds[index],
                                 period_ref=self.period_refs[index], school_year=self.school_years[index],
                                 mark=self.marks[index])
 
@@ -289,7 +295,7 @@ class PeriodMarkColumns(Sequence[PeriodMarkRecord]):
                 first_row=self.first_row + start, refs=self.refs[start:stop],
                 student_refs=self.student_refs[start:stop], subject_refs=self.subject_refs[start:stop],
                 period_refs=self.period_refs[start:stop], school_years=self.school_years[start:stop],
-                marks=self.marks[start:stop],
+                marks=self.marks[start:stop], kinds=None if self.kinds is None else self.kinds[start:stop],
             )
         if not -len(self) <= index < len(self):
             raise IndexError(index)
@@ -323,6 +329,8 @@ class PeriodMarkColumns(Sequence[PeriodMarkRecord]):
             subject_refs=[v for p in parts for v in p.subject_refs],
             period_refs=[v for p in parts for v in p.period_refs],
             school_years=[v for p in parts for v in p.school_years], marks=[v for p in parts for v in p.marks],
+            kinds=None if all(p.kinds is None for p in parts) else [
+                v for p in parts for v in (["period"] * len(p) if p.kinds is None else p.kinds)],
         )
 
 

@@ -3,7 +3,7 @@ representative and a year of period marks, streamed (``iter_packet``) under a de
 (``verify_packet_file``), matched, merged and written in one transaction.
 
     .venv/bin/python bench/bench_intake.py --url postgresql+psycopg2://postgres@127.0.0.1:5432/postgres \
-        [--students 100000] [--subjects 5] [--keep]
+        [--students 100000] [--subjects 5] [--annual] [--keep]
 
 A fresh database is created next to the one ``--url`` names (and dropped unless ``--keep``). The
 packet is generated into a temporary directory, signed, stored as received and loaded by
@@ -61,8 +61,9 @@ BIRTH, PARENT_BIRTH = dt.date(2010, 9, 1), dt.date(1975, 1, 1)
 persons (as in a real region), not by hundreds – which would make every identity lookup scan them all."""
 
 
-def write_packet(stream: IO[str], *, students: int, subjects: int, inn: str) -> int:
-    """Write the packet; return the number of period-mark rows."""
+def write_packet(stream: IO[str], *, students: int, subjects: int, inn: str, annual: bool = False) -> int:
+    """Write the packet; return the number of period-mark rows (with ``annual``, an annual mark after
+    each subject's four quarter marks)."""
     stream.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<Packet xmlns="{NS}" id="bench-{uuid.uuid4()}" '
                  f'version="1.0.0" created="2025-06-01T10:00:00+03:00" provider="bench" orgInn="{inn}">\n')
     stream.write('<ClassGroups><ClassGroup providerRef="g"><Name>5А</Name><SchoolYear>2024/2025</SchoolYear>'
@@ -104,6 +105,12 @@ def write_packet(stream: IO[str], *, students: int, subjects: int, inn: str) -> 
                              f"<SubjectRef>sub{n}</SubjectRef><PeriodRef>q{q}</PeriodRef>"
                              f"<SchoolYear>2024/2025</SchoolYear><Scale>five_point</Scale>"
                              f"<Value>{3 + (i + n + q) % 3}</Value></PeriodMark>\n")
+                marks += 1
+            if annual:
+                stream.write(f'<PeriodMark providerRef="p{marks}"><StudentRef>s{i}</StudentRef>'
+                             f"<SubjectRef>sub{n}</SubjectRef><Kind>annual</Kind>"
+                             f"<SchoolYear>2024/2025</SchoolYear><Scale>five_point</Scale>"
+                             f"<Value>{3 + (i + n) % 3}</Value></PeriodMark>\n")
                 marks += 1
     stream.write("</PeriodMarks>\n</Packet>\n")
     return marks
@@ -234,6 +241,7 @@ def main() -> int:
     parser.add_argument("--url", required=True, help="PostgreSQL URL of an existing database (a new one is made)")
     parser.add_argument("--students", type=int, default=100_000)
     parser.add_argument("--subjects", type=int, default=5, help="subjects with four quarter marks each")
+    parser.add_argument("--annual", action="store_true", help="and an annual mark each")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
     adapters_packet.SchemaCheck = _RecordedCheck  # type: ignore[misc]
@@ -243,7 +251,8 @@ def main() -> int:
         packet = directory / "packet.xml"
         started = time.perf_counter()
         with packet.open("w", encoding="utf-8") as stream:
-            marks = write_packet(stream, students=args.students, subjects=args.subjects, inn=inn)
+            marks = write_packet(stream, students=args.students, subjects=args.subjects, inn=inn,
+                                  annual=args.annual)
         generated = time.perf_counter() - started
         signature = sign_packet_file(packet, key_path.read_bytes(), cert_path.read_bytes())
         size = packet.stat().st_size

@@ -30,7 +30,7 @@ PRETTY = ("<PeriodMark providerRef = \"p-pretty=1\" >\n  <StudentRef>s1</Student
           "  <Scale>five_point</Scale>\n  <Value>5</Value>\n</PeriodMark>\n")
 ODD = {
     # rows the scan leaves to the parser: each is valid, and reaches the loader as its XML
-    "annual": period_mark(1001).replace("<PeriodRef>q2</PeriodRef>", "<Kind>annual</Kind>"),
+    "annual, commented": period_mark(1001).replace("<PeriodRef>q2</PeriodRef>", "<Kind>annual</Kind><!-- -->"),
     "no value": period_mark(1002, "x").replace("<Scale>five_point</Scale><Value>x</Value>", "<Scale>na</Scale>"),
     "character reference": period_mark(1003, "&#52;"),
     "cdata": period_mark(1004, "<![CDATA[4]]>"),
@@ -95,10 +95,17 @@ def one_parse(monkeypatch):
     monkeypatch.setattr(packet_check, "_check_again", again)
 
 
+def plain_mark(n: int) -> str:
+    """A plain row: a quarter mark, or every seventh an annual and every eleventh a final one."""
+    kind = "annual" if n % 7 == 3 else "final" if n % 11 == 5 else None
+    row = period_mark(n)
+    return row if kind is None else re.sub("<PeriodRef>q.</PeriodRef>", f"<Kind>{kind}</Kind>", row)
+
+
 def mixed_marks() -> tuple[str, list[str], int]:
     rows, refs = [], []
     for n, odd in enumerate(ODD.values()):
-        plain = [period_mark(n * 40 + k) for k in range(n % 3 * 20)]  # runs of 0, 20 and 40 plain rows
+        plain = [plain_mark(n * 40 + k) for k in range(n % 3 * 20)]  # runs of 0, 20 and 40 plain rows
         rows += [*plain, odd]
         refs += [f"p{n * 40 + k}" for k in range(len(plain))]
         refs.append(ODD_REFS.get(n, f"p{1001 + n}"))
@@ -138,9 +145,14 @@ def test_a_section_of_one_plain_row_is_valid(one_parse):
 def test_plain_columns_of_rows_written_any_way():
     rows = (PRETTY + period_mark(3)).encode()
     assert plain_run_end(rows, 0) == len(rows.rstrip())
-    columns = [column.split(b"\n") for column in plain_columns(rows[: plain_run_end(rows, 0)])]
-    assert columns == [[b"p-pretty=1", b"p3"], [b"s1", b"s3"], [b"sub1", b"sub1"], [b"q2", b"q4"],
-                       [b"2024/2025"] * 2, [b"five_point"] * 2, [b"5", b"3"]]
+    assert marks_columns(plain_columns(rows[: plain_run_end(rows, 0)])) == [
+        ["p-pretty=1", "p3"], ["s1", "s3"], ["sub1", "sub1"], ["q2", "q4"], ["2024/2025"] * 2, ["five_point"] * 2,
+        ["5", "3"]]
+    rows += plain_mark(10).encode() + plain_mark(5).encode()  # an annual and a final mark
+    assert marks_columns(plain_columns(rows[: plain_run_end(rows, 0)])) == [
+        ["p-pretty=1", "p3", "p10", "p5"], ["s1", "s3", "s10", "s5"], ["sub1", "sub1", "sub0", "sub1"],
+        ["q2", "q4", "", ""], ["2024/2025"] * 4, ["five_point"] * 4, ["5", "3", "4", "5"],
+        ["period", "period", "annual", "final"]]
     for odd in ODD.values():
         assert plain_run_end(odd.encode(), 0) == 0
 

@@ -3,6 +3,7 @@ row with the last value, for new and for registered students, on every backend."
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import PeriodMark, Person, StudyPeriod
 from kontingent_ws.settings import Settings
-from kontingent_ws.usecases.intake import apply_marks, pipeline
+from kontingent_ws.usecases.intake import apply_marks, formats, pipeline
 from kontingent_ws.usecases.intake.formats import XML_PACKET
 from kontingent_ws.usecases.intake.pipeline import Outcome, process_packet
 from kontingent_ws.usecases.intake.receive import Sender, store_packet
@@ -158,3 +159,55 @@ def test_new_students_marks_held_as_copy_text_are_the_rows(
     assert (outcome.status, outcome.counts.applied) == ("done", 15 + len(marks))
     assert stored_marks(session) == expected
     assert any(held) is as_text
+
+
+def final_mark(ref: str, student_ref: str, kind: str, value: str) -> str:
+    """An annual or final mark: ``Kind`` where a quarter mark has ``PeriodRef``."""
+    return mark(ref, student_ref, "q1", value).replace("<PeriodRef>q1</PeriodRef>", f"<Kind>{kind}</Kind>")
+
+
+def stored_period_marks(session: Session) -> dict[tuple[str, str, int | None], str]:
+    """(student's first name, kind, quarter or ``None``) → the mark kept."""
+    rows = session.execute(
+        select(Person.first_name, PeriodMark.kind, StudyPeriod.number, PeriodMark.raw_value)
+        .join(Person, Person.id == PeriodMark.student_id)
+        .outerjoin(StudyPeriod, StudyPeriod.id == PeriodMark.study_period_id)
+    ).all()
+    assert len(rows) == len({(name, kind, number) for name, kind, number, _ in rows})
+    return {(name, kind, number): value for name, kind, number, value in rows}
+
+
+@pytest.mark.parametrize("as_text", [True, False], ids=["held-as-copy-text", "held-as-rows"])
+def test_annual_and_final_marks_taken_from_the_bytes_are_written_from_their_columns(
+    as_text: bool, session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large packet's annual and final marks come from the schema check's child as columns with the
+    quarter marks (``packet_scan``: a run of plain rows with their kinds) and are stored as the rows
+    of marks read one by one: the kind, no period, the last of a key sent again."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(formats, "iter_packet", partial(formats.iter_packet, check_apart_from=0))  # checked apart
+    kinds: list[list[str] | None] = []
+    column_rows, hold_run = apply_marks._column_rows, apply_marks._hold_run
+    monkeypatch.setattr(apply_marks, "_column_rows", lambda ctx, columns, ids: kinds.append(columns.kinds)
+                        or column_rows(ctx, columns, ids))
+    monkeypatch.setattr(apply_marks, "_hold_run", lambda ctx, columns, ids: as_text and (
+        kinds.append(columns.kinds) or hold_run(ctx, columns, ids)))
+    world = make_world(session)
+    settings = settings_for(db_url, tmp_path)
+    names = range(1, 7)
+    marks = [row for i in names for row in (
+        mark(f"m{i}1", f"s{i}", "q1", str(2 + i % 4)), final_mark(f"a{i}", f"s{i}", "annual", str(2 + (i + 1) % 4)),
+        *([final_mark(f"f{i}", f"s{i}", "final", "5")] if i % 2 == 0 else []))]
+    marks.append(final_mark("a3again", "s3", "annual", "2"))  # s3's annual mark again: the last one kept
+    data = packet_xml("kinds", {
+        **sections(marks),
+        "Students": [student(f"s{i}", "Марков", f"Имя{i}", "2013-01-01", snils_value=snils(700 + i)) for i in names],
+    })
+    outcome = load_streamed(session, settings, world.netschool, data, tmp_path / "kinds.xml")
+    expected = {(f"Имя{i}", "period", 1): str(2 + i % 4) for i in names}
+    expected |= {(f"Имя{i}", "annual", None): str(2 + (i + 1) % 4) for i in names}
+    expected |= {(f"Имя{i}", "final", None): "5" for i in names if i % 2 == 0}
+    expected[("Имя3", "annual", None)] = "2"
+    assert (outcome.status, outcome.counts.rejected, outcome.counts.warned) == ("done", 0, 0)
+    assert stored_period_marks(session) == expected
+    assert any(run is not None and {"annual", "final", "period"} <= set(run) for run in kinds)  # columns with kinds

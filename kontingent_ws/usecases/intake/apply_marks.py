@@ -12,10 +12,10 @@ statements of a thousand marks grew quadratically (2,000 statements for 100,000 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, select
 
@@ -139,13 +139,22 @@ def apply_diary_marks(ctx: ApplyContext, records: Sequence[DiaryMarkRecord]) -> 
     _upsert(ctx, DiaryMark, DIARY_KEY, DIARY_VALUES, rows)
 
 
+def _kinds_and_periods(ctx: ApplyContext, columns: PeriodMarkColumns) -> tuple[Iterable[str], Iterable[int | None]]:
+    """A run's kind and study period id columns (an annual or final mark has no period)."""
+    periods = ctx.periods
+    if columns.kinds is None:
+        return repeat("period"), map(periods.__getitem__, cast("list[str]", columns.period_refs))
+    return columns.kinds, [None if ref is None else periods[ref] for ref in columns.period_refs]
+
+
 def _column_rows(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[int]) -> list[tuple[Any, ...]]:
-    """The rows of a run of quarter marks taken column by column."""
+    """The rows of a run of period marks taken column by column."""
     years = {year: first_year(year) for year in set(columns.school_years)}
     marks = columns.marks
+    kinds, periods = _kinds_and_periods(ctx, columns)
     return list(zip(
         student_ids, map(ctx.subjects.__getitem__, columns.subject_refs), map(years.__getitem__, columns.school_years),
-        repeat("period"), map(ctx.periods.__getitem__, columns.period_refs), repeat(ctx.organization_id),
+        kinds, periods, repeat(ctx.organization_id),
         map(_SCALE, marks), map(_VALUE, marks), map(_NUMERIC, marks), repeat(ctx.system_id),
     ))
 
@@ -158,13 +167,15 @@ def _hold_run(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[i
     memo = ctx.mark_tails
     if len(memo) > MAX_TAILS:  # marks that are new objects every run (never in practice: a few scales)
         memo.clear()
-    combos = list(zip(columns.subject_refs, columns.period_refs, columns.school_years, map(id, columns.marks),
+    kinds = ["period"] * len(columns) if columns.kinds is None else columns.kinds
+    combos = list(zip(columns.subject_refs, kinds, columns.period_refs, columns.school_years, map(id, columns.marks),
                       strict=True))
     if not memo.keys() >= set(combos):
         for combo, mark in zip(combos, columns.marks, strict=True):
             if combo not in memo:
-                subject_ref, period_ref, year, _ = combo
-                values = (ctx.subjects[subject_ref], first_year(year), "period", ctx.periods[period_ref],
+                subject_ref, kind, period_ref, year, _ = combo
+                values = (ctx.subjects[subject_ref], first_year(year), kind,
+                          None if period_ref is None else ctx.periods[period_ref],
                           ctx.organization_id, mark.scale, mark.value, mark.numeric, ctx.system_id)
                 memo[combo] = Tail.of(values, len(PERIOD_KEY), keep=mark)
     return ctx.mark_runs.add(student_ids, list(map(memo.__getitem__, combos)))
