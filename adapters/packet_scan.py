@@ -46,7 +46,7 @@ from lxml import etree
 
 from adapters.packet_fields import NS
 from adapters.packet_marks import PERIOD_MARK
-from adapters.packet_skip import OFF, SKIP, Readable, SectionSkip, _end_locator, _find, _GiveUp
+from adapters.packet_skip import OFF, SKIP, GiveUp, Readable, SectionSkip, end_locator, find_markup
 
 _WS = rb"[ \t\r\n]*"
 _CHARS = rb"[!#-%(-;=?-~]"
@@ -68,7 +68,7 @@ PLAIN_ROW = (
     + _field(b"Value", _CHARS + rb"{1,10}")  # MarkValueType: a token of 1 to 10 characters
     + _WS + b"</PeriodMark>"
 )
-"""A plain quarter mark, with the white space before it."""
+"""A plain period mark (a quarter, annual or final one), with the white space before it."""
 _PLAIN_RUN = re.compile(b"(?:" + PLAIN_ROW + b")+")
 _DELIMITERS = bytes.maketrans(b"<>\"'", b"\n\n\n\n")
 _WHITE = b" \t\r\n"
@@ -80,7 +80,7 @@ _FIELD_TOKENS = (2, 6, 10, 14, 18, 22, 26)
 """Where the reference and the six fields are among a row's tokens (counted from the text before its ``<``)."""
 _THIRD_TAG = 13
 """Where the third field's name is (``PeriodRef``, or ``Kind`` in an annual or final mark)."""
-_ROW_END = _end_locator(PERIOD_MARK.encode("ascii"))
+_ROW_END = end_locator(PERIOD_MARK.encode("ascii"))
 
 
 def plain_columns(run: bytes) -> bytes:
@@ -168,7 +168,7 @@ class SectionScan(SectionSkip):
         given: list[bytes] = []
         position = 0
         try:
-            section, _ = _find(buffer, self.end)  # the buffer begins where a row may
+            section, _ = find_markup(buffer, self.end)  # the buffer begins where a row may
             while True:
                 end = plain_run_end(buffer, position)
                 if end > position:
@@ -179,7 +179,7 @@ class SectionScan(SectionSkip):
                         self.row_given = True
                     self.emit(self.columns, plain_columns(buffer[position:end]))
                     position = end
-                row, _ = _find(buffer, _ROW_END, position)
+                row, _ = find_markup(buffer, _ROW_END, position)
                 if section is not None and (row is None or section[0] < row[0]):  # the section ends
                     if buffer[position : section[0]].strip():
                         self.emit(self.rows, self.wrapper + buffer[position : section[0]] + b"</Rows>")
@@ -194,7 +194,7 @@ class SectionScan(SectionSkip):
                 given.append(piece)
                 self.row_given = True
                 position = row[1]
-        except _GiveUp:  # a declaration: not well-formed, for the parser to report
+        except GiveUp:  # a declaration: not well-formed, for the parser to report
             self._give_up(buffer[position:])
             return b"".join(given)
 

@@ -52,7 +52,7 @@ class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-class _GiveUp(Exception):
+class GiveUp(Exception):
     """The bytes read so far cannot be scanned safely."""
 
 
@@ -60,7 +60,7 @@ Locate = Callable[[bytes, int], tuple[int, int] | None]
 """Where the markup looked for begins and ends in a buffer, searching from a position; ``None`` if not there."""
 
 
-def _find(buffer: bytes, locate: Locate, position: int = 0) -> tuple[tuple[int, int] | None, int]:
+def find_markup(buffer: bytes, locate: Locate, position: int = 0) -> tuple[tuple[int, int] | None, int]:
     """The first markup ``locate`` finds from ``position`` outside comments, CDATA sections and processing
     instructions, and where the bytes to keep for the next read begin: the markup's start, or, when it
     is not found, the start of a construct not closed yet or of the last tag (either may be cut by the
@@ -78,7 +78,7 @@ def _find(buffer: bytes, locate: Locate, position: int = 0) -> tuple[tuple[int, 
         if opener is None:
             if len(buffer) - opaque < len(b"<![CDATA["):  # cut by the read: known with the next one
                 return None, opaque
-            raise _GiveUp
+            raise GiveUp
         close = buffer.find(_CLOSES[opener], opaque + len(opener))
         if close < 0:
             return None, opaque
@@ -108,7 +108,7 @@ def _locate_start(buffer: bytes, position: int) -> tuple[int, int] | None:
     return None
 
 
-def _end_locator(name: bytes) -> Locate:
+def end_locator(name: bytes) -> Locate:
     """Finds the end tag ``</name>`` (white space allowed before its ``>``)."""
     opening = b"</" + name
 
@@ -166,7 +166,7 @@ class SectionSkip:
                 buffer = self.pending + data
                 try:
                     out = self._skip(buffer) if self.state == SKIP else self._seek(buffer, end=not data)
-                except _GiveUp:
+                except GiveUp:
                     out = self._give_up(buffer)
                 if len(self.pending) > LONGEST_RUN:
                     out += self._give_up(self.pending)
@@ -202,9 +202,9 @@ class SectionSkip:
             if not self.confirmed:
                 return self._give_up(buffer)
             self.state = SKIP
-            self.end = _end_locator(self.name)
+            self.end = end_locator(self.name)
             return self._skip(buffer)
-        found, keep = _find(buffer, _locate_start)
+        found, keep = find_markup(buffer, _locate_start)
         if found is not None:
             tag = _START_TAG.match(buffer, found[0])
             if tag is not None and tag.group(1):  # <PeriodMarks/>: nothing to skip
@@ -235,7 +235,7 @@ class SectionSkip:
 
     def _skip(self, buffer: bytes) -> bytes:
         assert self.end is not None
-        found, keep = _find(buffer, self.end)
+        found, keep = find_markup(buffer, self.end)
         self.skipped += keep
         if found is not None:
             self.state, self.pending = OFF, b""
