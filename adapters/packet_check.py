@@ -14,14 +14,17 @@ running), keeps nothing of the tree and prints its verdict as one line of
 JSON: ``{"valid": true}``, ``{"schema": [[line, message], …]}`` or ``{"unsafe": [reason, message]}``, with
 its peak RSS (``peak_rss_kib``).
 
-The child also hands the loader the quarter marks, which it parses anyway: the loader's own parse
-skips the bytes of the ``PeriodMarks`` section (``packet_skip``), most of a packet. Its output is a
-stream of frames (a kind byte, a 4-byte length, the payload): ``C`` the columns of a batch of plain
-quarter marks (``packet_marks.plain_period_marks``: the references, then the fields' texts, UTF-8 lines
-– none of them holds a line break), ``X`` the XML of a batch of
-rows that are not (to be read row by row), ``E`` the end of a ``PeriodMarks`` section, and last ``V``
-the verdict. The loader's thread copies the frames into a temporary file as they come
-(``_Spool``), so the child never waits for the loader, whose reading of the marks comes later.
+The child also hands the loader the quarter marks: the loader's own parse skips the bytes of the
+``PeriodMarks`` section (``packet_skip``), most of a packet. The child takes most of them from the bytes
+without parsing them (``packet_scan``: plain rows checked by a regular expression, the rest given to its
+validating parser in place), so a verdict other than valid is had again from one validating parse of
+every byte. Its output is a stream of frames (a kind byte, a 4-byte length, the payload): ``C`` the
+columns of a batch of plain marks (``marks_columns``: the number of columns, then every column's
+values as UTF-8 lines – none of them holds a line break), ``X`` rows that are not plain, as a ``Rows``
+element holding them with the section's namespaces (read row by row), ``E`` the end of a
+``PeriodMarks`` section, and last ``V`` the verdict. The loader's thread copies the frames into a
+temporary file as they come (``_Spool``), so the child never waits for the loader, whose reading of
+the marks comes later.
 """
 
 from __future__ import annotations
