@@ -21,7 +21,16 @@ from adapters.packet_check import COLUMNS, ROWS, SECTION_END, VERDICT, check_str
 from adapters.packet_fields import NS
 from adapters.packet_scan import SectionScan, plain_columns, plain_run_end
 from adapters.safexml import UnsafeXml, parse_bytes
-from tests.test_adapters_packet_skip import APART, INLINE, marks_of, packet, period_mark, refusal, slices
+from tests.test_adapters_packet_skip import (
+    APART,
+    INLINE,
+    marks_of,
+    packet,
+    period_mark,
+    recorded,
+    refusal,
+    slices,
+)
 
 HEADER = struct.Struct(">cI")
 
@@ -49,15 +58,7 @@ SECTION = f"<PeriodMarks xmlns:x='{NS}'>"
 
 @pytest.fixture
 def scans(monkeypatch) -> list[SectionScan]:
-    made: list[SectionScan] = []
-
-    class Recorded(SectionScan):
-        def __init__(self, *args):
-            super().__init__(*args)
-            made.append(self)
-
-    monkeypatch.setattr(packet_check, "SectionScan", Recorded)
-    return made
+    return recorded(monkeypatch, packet_check, "SectionScan")
 
 
 def frames(data: bytes) -> tuple[dict, list[tuple[bytes, bytes]]]:

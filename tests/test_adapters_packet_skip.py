@@ -43,17 +43,23 @@ def packet(*, marks: str | None = None, before: str = "", after: str = "", prolo
             f"<Students>{before}{STUDENTS}</Students>{start}{marks}{end}{after}</Packet>").encode()
 
 
-@pytest.fixture
-def skips(monkeypatch) -> list[SectionSkip]:
-    made: list[SectionSkip] = []
+def recorded(monkeypatch, module: object, name: str) -> list:
+    """Every instance made of the class ``module.name`` while the test runs, in order."""
+    made: list = []
+    original = getattr(module, name)
 
-    class Recorded(SectionSkip):
+    class Recorded(original):  # type: ignore[misc, valid-type]
         def __init__(self, *args):
             super().__init__(*args)
             made.append(self)
 
-    monkeypatch.setattr(packet_module, "SectionSkip", Recorded)
+    monkeypatch.setattr(module, name, Recorded)
     return made
+
+
+@pytest.fixture
+def skips(monkeypatch) -> list[SectionSkip]:
+    return recorded(monkeypatch, packet_module, "SectionSkip")
 
 
 def slices(path: Path, check_apart_from: int) -> list:
