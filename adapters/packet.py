@@ -367,7 +367,7 @@ def _iter_stream(
 
 
 def _rows_of(check: SchemaCheck, payload: bytes) -> list[etree._Element]:
-    """The quarter marks of an ``X`` frame. Bytes of the packet the child's parser validated in place,
+    """The period marks of an ``X`` frame. Bytes of the packet the child's parser validated in place,
     maybe with errors it reports: what they hold that is not rows of marks refuses the packet by its
     verdict."""
     try:
@@ -451,7 +451,7 @@ class _Chunker:
         return self._add_batch(done, records, lambda: container[:count])
 
     def add_columns(self, columns: Columns) -> list[MappedChunk]:
-        """Map a batch of plain quarter marks taken apart by the schema check's child
+        """Map a batch of plain period marks taken apart by the schema check's child
         (``packet_marks.Columns``); the slices they complete."""
         done = self._bulk_section()
         records = period_mark_columns(columns, self.state, self.row + 1)
@@ -467,7 +467,7 @@ class _Chunker:
     def _add_batch(
         self, done: list[MappedChunk], records: PeriodMarkColumns | None, rows: Callable[[], Iterable[etree._Element]]
     ) -> list[MappedChunk]:
-        """Add a batch of quarter marks read as columns, or, when ``records`` is ``None``, its ``rows`` one by one."""
+        """Add a batch of period marks read as columns, or, when ``records`` is ``None``, its ``rows`` one by one."""
         if records is None:
             for element in rows():
                 done.extend(self.add(element))

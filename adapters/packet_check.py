@@ -14,7 +14,7 @@ running), keeps nothing of the tree and prints its verdict as one line of
 JSON: ``{"valid": true}``, ``{"schema": [[line, message], …]}`` or ``{"unsafe": [reason, message]}``, with
 its peak RSS (``peak_rss_kib``).
 
-The child also hands the loader the quarter marks: the loader's own parse skips the bytes of the
+The child also hands the loader the period marks: the loader's own parse skips the bytes of the
 ``PeriodMarks`` section (``packet_skip``), most of a packet. The child takes most of them from the bytes
 without parsing them (``packet_scan``: plain rows checked by a regular expression, the rest given to its
 validating parser in place), so a verdict other than valid is had again from one validating parse of
@@ -71,7 +71,7 @@ def schema_violations(error: etree.XMLSyntaxError, line: int) -> list[tuple[int,
 
 def check_stream(stream: IO[bytes], schema: etree.XMLSchema, out: IO[bytes] | None = None) -> dict[str, Any]:
     """Parse ``stream`` against ``schema`` keeping nothing; the verdict as the child prints it. With
-    ``out`` the quarter marks are written to it as frames, most of them taken from the bytes
+    ``out`` the period marks are written to it as frames, most of them taken from the bytes
     unparsed (``packet_scan``); a packet refused then is parsed again whole, for its refusal."""
     from adapters.packet import SECTIONS, NoDoctype  # the loader's own sections and DOCTYPE check
 

@@ -15,7 +15,7 @@ from db import classifiers
 
 STUDENT_REF, SUBJECT_REF, PERIOD_REF = qname("StudentRef"), qname("SubjectRef"), qname("PeriodRef")
 PERIOD_MARKS, PERIOD_MARK = "PeriodMarks", "PeriodMark"
-"""The quarter marks' section and row (read a batch at a time, by the loader or the schema check's child)."""
+"""The period marks' section and row (read a batch at a time, by the loader or the schema check's child)."""
 SCHOOL_YEAR, SCALE, VALUE, KIND = qname("SchoolYear"), qname("Scale"), qname("Value"), qname("Kind")
 _MARKS: dict[tuple[str, str | None], MarkValue] = {}
 """Valid (scale, value) pairs seen so far → their mark (a handful: the scales' values)."""

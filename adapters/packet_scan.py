@@ -1,4 +1,4 @@
-"""The quarter marks taken from a packet's bytes by the schema check's child, most of them unparsed.
+"""The period marks taken from a packet's bytes by the schema check's child, most of them unparsed.
 
 The child (``packet_check``) validates a large packet against the schema while the loader maps it,
 and hands the loader the rows of the ``PeriodMarks`` section, most of a packet's bytes (85 % of the
