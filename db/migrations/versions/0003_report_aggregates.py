@@ -94,8 +94,8 @@ def _grouped(summary: str, source: str, sign: str) -> str:
     return f"SELECT {listed}, {', '.join(sums)} FROM {source} GROUP BY {listed}"
 
 
-def _postgres_function(summary: str) -> str:
-    table = SUMMARIES[summary][0]
+def _postgres_track(summary: str, create: str = "CREATE FUNCTION") -> str:
+    """The summary's statement-level trigger function (``create``: how the statement begins)."""
     columns = ", ".join(_columns(summary))
     names = [key for key, _ in SUMMARIES[summary][1]]
     changed = "SELECT *, {sign} AS sign FROM {rows}"
@@ -109,7 +109,7 @@ def _postgres_function(summary: str) -> str:
     nonzero = " OR ".join(f"SUM(CASE WHEN {c.format(p='')} THEN c.sign ELSE 0 END) <> 0" for _, c in COUNTERS)
     order = f"ORDER BY {', '.join(str(i + 1) for i in range(len(names)))}"
     return f"""
-CREATE FUNCTION {summary}_track() RETURNS trigger LANGUAGE plpgsql AS $$
+{create} {summary}_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO {summary} ({columns}) {inserted} {order} {_merge(summary)};
@@ -120,7 +120,12 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER {summary}_insert AFTER INSERT ON {table}
+"""
+
+
+def _postgres_function(summary: str) -> str:
+    table = SUMMARIES[summary][0]
+    return _postgres_track(summary) + f"""CREATE TRIGGER {summary}_insert AFTER INSERT ON {table}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {summary}_track();
 CREATE TRIGGER {summary}_update AFTER UPDATE ON {table}
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {summary}_track();
