@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine, make_session_factory
 from db.models import IdentityDocument, LegalRepresentative, LoadRowError, Person, Student
 from db.names import normalize_name
-from kontingent_ws.usecases.intake import pipeline
+from kontingent_ws.usecases.intake import apply, apply_people, matching, pipeline
 from kontingent_ws.usecases.intake.matching import find_potential_duplicates
 from tests.intakekit import World, load, make_world, packet_xml, representative, settings_for, snils, student
 
@@ -163,3 +163,58 @@ def test_a_parent_of_students_in_two_slices_gets_one_document_and_one_link_each(
     assert sorted(links.scalars()) == sorted(
         session.scalars(select(Person.id).where(Person.snils.in_([snils(72), snils(73), snils(74)])))
     )
+
+
+CROSS_SLICE = [
+    student("a", "Лебедев", "Артём", "2012-01-01", snils_value=snils(31),
+            representatives=representative("Лебедева", "Ирина", "1985-01-01", snils_value=snils(32))),
+    # the mother again by СНИЛС, then by name alone: the person the first slice made
+    student("b", "Лебедева", "Ксения", "2014-01-01", sex="2", snils_value=snils(33),
+            representatives=representative("Лебедева", "Ирина", "1985-01-01", snils_value=snils(32))),
+    student("c", "Лебедев", "Глеб", "2016-01-01", snils_value=snils(34),
+            representatives=representative("Лебедева", "Ирина", "1985-01-01")),
+    # a pupil of the first slice named as a representative: the student's person, not a new one
+    student("d", "Лебедев", "Марк", "2018-01-01", snils_value=snils(35),
+            representatives=representative("Лебедев", "Артём", "2012-01-01", sex="1")),
+    # namesakes of either sex made by two slices: a representative without sex or СНИЛС is either of them,
+    # a pupil with another СНИЛС conflicts with the one of his sex
+    student("e", "Ким", "Саша", "2013-03-03", snils_value=snils(36)),
+    student("f", "Ким", "Саша", "2013-03-03", sex="2", snils_value=snils(37)),
+    student("g", "Ким", "Олег", "2015-01-01", snils_value=snils(38),
+            representatives=representative("Ким", "Саша", "2013-03-03").replace("<Sex>2</Sex>", "")),
+    student("h", "Ким", "Саша", "2013-03-03", snils_value=snils(39)),
+]
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["looked-up-ahead", "looked-up-in-turn"])
+def test_each_slice_matches_the_persons_the_slices_before_it_made(
+    world: tuple[Session, World], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    """One student a slice: every slice's lookups – on PostgreSQL asked for ahead, while the slice before is
+    still being written (``apply_people.prefetch_students``) – see the persons the slices before made."""
+    monkeypatch.setattr(pipeline, "CHUNK_SIZE", 1)
+    asked = []
+    if ahead:
+        monkeypatch.setattr(apply_people, "PendingCandidates",
+                            lambda *args: asked.append(args[1]) or matching.PendingCandidates(*args))
+    else:
+        monkeypatch.setattr(apply, "PREFETCHERS", {})
+    session, w = world
+    data = packet_xml("slices", {"Students": CROSS_SLICE})
+
+    outcome = load(session, settings_for(db_url, tmp_path), w.netschool, data)
+
+    errors = sorted((e.row, e.code, e.severity, e.field) for e in session.scalars(select(LoadRowError)))
+    assert errors == [(7, "AMBIGUOUS_PERSON", "warning", "Representative[1]/Person"),
+                      (8, "SNILS_CONFLICT", "error", "Snils")]
+    assert (outcome.counts.applied, outcome.counts.rejected) == (7, 1)
+    people = session.execute(select(Person.last_name, Person.first_name, Person.snils).order_by(Person.id)).all()
+    assert people == [("Лебедев", "Артём", snils(31)), ("Лебедева", "Ирина", snils(32)),
+                      ("Лебедева", "Ксения", snils(33)), ("Лебедев", "Глеб", snils(34)),
+                      ("Лебедев", "Марк", snils(35)), ("Ким", "Саша", snils(36)), ("Ким", "Саша", snils(37)),
+                      ("Ким", "Олег", snils(38))]
+    ids = dict(session.execute(select(Person.snils, Person.id)).tuples().all())
+    links = set(session.execute(select(LegalRepresentative.student_id, LegalRepresentative.person_id)).tuples())
+    assert links == {(ids[snils(n)], ids[snils(32)]) for n in (31, 33, 34)} | {(ids[snils(35)], ids[snils(31)])}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    assert len(asked) == (len(CROSS_SLICE) - 1 if ahead and postgres else 0)  # every slice but the first

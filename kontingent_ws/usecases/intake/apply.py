@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from adapters.records import MappedChunk, few_collections
@@ -15,7 +15,7 @@ from kontingent_ws.usecases.intake.apply_marks import (
     flush_all_marks,
 )
 from kontingent_ws.usecases.intake.apply_organization import apply_organization
-from kontingent_ws.usecases.intake.apply_people import apply_students
+from kontingent_ws.usecases.intake.apply_people import apply_students, prefetch_students
 from kontingent_ws.usecases.intake.apply_queue import apply_queue_applications
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.late import flush_students
@@ -37,6 +37,8 @@ WRITERS: dict[str, Writer] = {
 }
 """Section name → its writer (the organization's requisites only for the organization the header
 names); sections without a writer are refused row by row."""
+PREFETCHERS: dict[str, Writer] = {"Students": prefetch_students}
+"""Section → what its writer reads, asked for ahead once the slice before is queued (PostgreSQL)."""
 HEADER_SECTIONS = frozenset({"Packet", "Organization"})
 WAITING_FOR_ENROLMENTS = frozenset({"Students", "Enrolments", "ClassGroups"})
 """Sections between a slice's students and its enrolments that leave the new student rows unwritten
@@ -56,11 +58,23 @@ def _refuse_section(ctx: ApplyContext, chunk: MappedChunk) -> None:
         )
 
 
+def _ahead(chunks: Iterable[MappedChunk]) -> Iterator[tuple[MappedChunk, MappedChunk | None]]:
+    """Each slice with the one after it, mapped before the slice is written."""
+    iterator = iter(chunks)
+    chunk = next(iterator, None)
+    while chunk is not None:
+        following = next(iterator, None)
+        yield chunk, following
+        chunk = following
+
+
 def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: AfterChunk | None = None) -> None:
     """Write every slice in order (mapped while they are read: ``chunks`` may be a stream); nothing
-    is committed here."""
+    is committed here. The stream is read one slice ahead: once a slice's writes are queued, the
+    lookups of the next slice of students are (``prefetch_students``), and the server runs both while
+    the slice after is mapped."""
     with few_collections():
-        for written, chunk in enumerate(chunks, start=1):
+        for written, (chunk, following) in enumerate(_ahead(chunks), start=1):
             ctx.errors.extend(chunk.errors)
             writer = WRITERS.get(chunk.section)
             if chunk.section not in WAITING_FOR_ENROLMENTS:
@@ -72,5 +86,8 @@ def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: 
             ctx.provenance.save(ctx.session, system_id=ctx.system_id, packet_id=ctx.packet_id, now=ctx.now)
             if after_chunk is not None:
                 after_chunk(written)
+            prefetch = PREFETCHERS.get(following.section) if following is not None else None
+            if prefetch is not None and following is not None and following.records:
+                prefetch(ctx, following.records)
         flush_students(ctx)
         flush_all_marks(ctx)

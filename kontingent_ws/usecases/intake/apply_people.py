@@ -18,10 +18,10 @@ from db.models import IdentityDocument, LegalRepresentative, Person, Student
 from db.names import normalize_name
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import STUDENT, UPSERT
-from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, rows_by_id, update_rows
+from kontingent_ws.usecases.intake.bulk import allocate_ids, copy_rows, is_postgres, rows_by_id, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.late import CURRENT_STATE, take_late, write_late
-from kontingent_ws.usecases.intake.matching import AMBIGUOUS, NameKey, match_people
+from kontingent_ws.usecases.intake.matching import AMBIGUOUS, LookedUp, NameKey, PendingCandidates, match_people
 from kontingent_ws.usecases.intake.priority import merge_fields
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 
@@ -144,16 +144,22 @@ def plan_people(
     items: Sequence[PersonItem],
     *,
     planned: PeoplePlan | None = None,
+    looked_up: LookedUp | None = None,
 ) -> PeoplePlan:
     """Match every item and decide what to write, reading but writing nothing (``write_people`` writes).
 
     ``planned``: the plan of items matched just before these and not written yet; an item that is
     nobody registered is that plan's new person when it has the same identity (СНИЛС, or name,
-    birth date and sex) – a representative who is a student of the same slice.
+    birth date and sex) – a representative who is a student of the same slice. ``looked_up``: the
+    registered persons these items may be, found ahead (``prefetch_students``).
     """
     people = [item.person for item in items]
-    keys = [NameKey.of(person) for person in people]
-    matches = match_people(ctx.session, people, keys)
+    if looked_up is None:
+        keys = [NameKey.of(person) for person in people]
+        matches = match_people(ctx.session, people, keys)
+    else:
+        keys = [looked_up.keys[id(person)] for person in people]
+        matches = match_people(ctx.session, people, keys, looked_up.candidates.result())
     plan = PeoplePlan(result=[None] * len(items))
     new: dict[tuple[object, ...], list[int]] = {}
     existing: list[tuple[int, int]] = []
@@ -283,17 +289,34 @@ def student_fields(record: StudentRecord) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def prefetch_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
+    """On PostgreSQL, ask for the persons the next slice of students may be before it is written:
+    the lookups go after the writes queued so far and run while the slice after is mapped
+    (``apply_chunks`` reads one slice ahead). The students' persons and their representatives are
+    looked up together – the representatives' lookup saw no more of the slice's writes either."""
+    if not is_postgres(ctx.session):
+        return
+    people = [record.person for record in records]
+    people.extend(representative.person for record in records for representative in record.representatives)
+    keys = [NameKey.of(person) for person in people]
+    ctx.looked_up = LookedUp(records=records, keys={id(person): key for person, key in zip(people, keys, strict=True)},
+                             candidates=PendingCandidates(ctx.session, people, keys))
+
+
 def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
     """Match, merge or create each student's person, then its student row and representatives.
 
     Everything is read and decided first – the students, then their representatives (who may be
     persons the same slice creates) – and written after: on PostgreSQL the slice's reads wait once
-    for the writes still queued from the slice before (``copy_pipe``), and its own writes run while
-    the next slice is mapped.
+    for the writes still queued from the slice before (``copy_pipe``) – or were asked for ahead
+    (``prefetch_students``) – and its own writes run while the next slice is mapped.
     """
     late = take_late(ctx, hold=True)  # the slice before: written once this slice's reads are done
+    looked_up, ctx.looked_up = ctx.looked_up, None
+    if looked_up is not None and looked_up.records is not records:
+        looked_up = None
     items = [PersonItem(person=r.person, section="Students", row=r.row, ref=r.ref, field="") for r in records]
-    plan = plan_people(ctx, items)
+    plan = plan_people(ctx, items, looked_up=looked_up)
     accepted = [(r, pid) for r, pid in zip(records, plan.result, strict=True) if pid is not None]
     ids = sorted({pid for _, pid in accepted if pid not in ctx.new_people})
     students = {
@@ -321,7 +344,8 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
             ctx.spans.setdefault(pid, [])
         ctx.students[record.ref] = pid
         record_change(ctx.session, STUDENT, pid, UPSERT, org_unit_id=ctx.organization_id)
-    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan, late.links)
+    rep_items, rep_plan, links = _plan_representatives(ctx, [record for record, _ in accepted], plan, late.links,
+                                                       looked_up)
     write_late(ctx, late)
     write_people(ctx, items, plan)
     update_by_id(ctx, Student, updates)
@@ -332,7 +356,8 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
 
 
 def _plan_representatives(
-    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan, unwritten: Sequence[tuple[Any, ...]]
+    ctx: ApplyContext, records: Sequence[StudentRecord], students: PeoplePlan, unwritten: Sequence[tuple[Any, ...]],
+    looked_up: LookedUp | None,
 ) -> tuple[list[PersonItem], PeoplePlan, list[tuple[Any, ...]]]:
     """Match the representatives of accepted students (reads only): their items, their plan and the
     student–representative links to add (``late.REPRESENTATIVE_COLUMNS``); ``unwritten``: links made
@@ -343,7 +368,7 @@ def _plan_representatives(
             items.append(PersonItem(person=representative.person, section="Students", row=record.row,
                                     ref=record.ref, field=f"Representative[{position}]/Person", optional=True))
             owners.append((ctx.students[record.ref], representative.kind, position == 1))
-    plan = plan_people(ctx, items, planned=students)
+    plan = plan_people(ctx, items, planned=students, looked_up=looked_up)
     pairs = {
         (student_id, person_id): (kind, first)
         for (student_id, kind, first), person_id in zip(owners, plan.result, strict=True)

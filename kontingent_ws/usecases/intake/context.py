@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from adapters.rowerrors import RowError, row_error
 from kontingent_ws.usecases.intake.mark_runs import MarkRuns, Tail
+from kontingent_ws.usecases.intake.matching import LookedUp
 from kontingent_ws.usecases.intake.priority import PriorityRules, Provenance
 from kontingent_ws.usecases.intake.validate import Span
 
@@ -104,6 +105,8 @@ class ApplyContext:
     pending_enrolments: list[tuple[object, ...]] = field(default_factory=list)
     """New enrolments of the last slice (``late.ENROLMENT_COLUMNS``), written with the rows above after
     the next slice's reads (``late.take_late``)."""
+    looked_up: LookedUp | None = None
+    """The persons the next slice of students may be, asked for ahead (``apply_people.prefetch_students``)."""
 
     def refuse(self, error: RowError) -> None:
         """Record an error that refuses its row."""

@@ -10,6 +10,10 @@ wait for the queue to empty first, and the first error of a queued
 write is raised in the caller's thread at that point (the transaction is then rolled back as
 before; writes queued after a failed one fail too and are not reported). The pipe lives for one
 transaction; its end (commit or rollback) waits for the thread and drops it.
+
+A read the loader knows it will need can be queued the same way (``submit_read``): it runs after
+the writes queued before it, so it sees them, and its result waits in a future – the next slice's
+identity lookups, asked for while the slice after is mapped (``matching.PendingCandidates``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from psycopg2 import Error as DriverError
 from sqlalchemy import Connection, event
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from db.prepared import as_sqlalchemy_error
 
 _KEY = "intake_copy_pipe"
+T = TypeVar("T")
 MAX_QUEUED_BYTES = 8 * 2**20
 """Data of the writes queued at most; beyond it the loader waits for the oldest. Enough for the
 server to keep working through a section it is slower at (enrolments: keys, report triggers, the
@@ -93,10 +98,10 @@ class CopyPipe:
         finally:
             cursor.close()
 
-    def _call(self, write: Callable[[Any], None]) -> None:
+    def _call(self, call: Callable[[Any], T]) -> T:
         cursor = self.dbapi.cursor()
         try:
-            write(cursor)
+            return call(cursor)
         finally:
             cursor.close()
 
@@ -125,6 +130,21 @@ class CopyPipe:
         """Queue ``write(cursor)`` – the ``statement`` whose result nobody reads, carrying about
         ``size`` bytes – after the writes already queued."""
         self._queue(self.executor.submit(self._call, write), size, statement)
+
+    def submit_read(self, read: Callable[[Any], T], statement: str) -> Future[T]:
+        """Queue ``read(cursor)`` after the writes queued so far (it sees them); its result is
+        taken with ``result``. The loader asks for a slice's reads before it maps the next one,
+        and finds them done when it comes to the slice."""
+        future = self.executor.submit(self._call, read)
+        self._queue(cast("Future[None]", future), 0, statement)
+        return future
+
+    def result(self, future: Future[T], statement: str) -> T:
+        """The result of a read queued by ``submit_read``; its error raised as a statement's would be."""
+        error = future.exception()
+        if error is not None:
+            raise self._as_raised(error, statement) from error
+        return future.result()
 
     def drain(self) -> None:
         """Wait for every queued write; the first error is raised here."""

@@ -25,6 +25,7 @@ from db.copytext import array_literal
 from db.hierarchy import subtree_ids
 from db.models import Person, Student
 from db.names import normalize_name
+from kontingent_ws.usecases.intake.copy_pipe import pipe_of
 
 AMBIGUOUS = "AMBIGUOUS_PERSON"
 SNILS_CONFLICT = "SNILS_CONFLICT"
@@ -121,40 +122,103 @@ def _chunks(values: Sequence[object], size: int = LOOKUP_BATCH) -> Iterable[Sequ
         yield values[start : start + size]
 
 
-def load_candidates(
-    session: Session, people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None] | None = None
-) -> tuple[dict[str, Known], dict[NameKey, list[Known]]]:
-    """Registered persons sharing a СНИЛС or a name key with any of ``people`` (two queries per batch);
-    ``name_keys``: ``NameKey.of`` each of ``people``, when the caller has them already."""
+Candidates = tuple[dict[str, Known], dict[NameKey, list[Known]]]
+"""Registered persons by СНИЛС and by name key, as ``load_candidates`` finds them."""
+
+
+def _wanted(
+    people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None]
+) -> tuple[list[str], list[tuple[str, str, str, dt.date]]]:
+    """The СНИЛС and the name keys to look up, each once."""
     snils = sorted({p.snils for p in people if p.snils})
-    if name_keys is None:
-        name_keys = [NameKey.of(p) for p in people]
     # dates compare as their ISO texts do (the order the keys were once sorted by)
     keys = sorted({(k.last, k.first, k.middle, k.birth_date) for k in name_keys if k is not None})
+    return snils, keys
+
+
+def _collect(by_snils_rows: Iterable[Sequence[Any]], by_name_rows: Iterable[Sequence[Any]]) -> Candidates:
     by_snils: dict[str, Known] = {}
     by_name: dict[NameKey, list[Known]] = {}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    live = Person.merged_into_id.is_(None)
-    for batch in _chunks(snils):
-        rows = (
-            session.execute(_BY_SNILS_POSTGRES, {"snils": array_literal(batch)}) if postgres
-            else session.execute(select(*_COLUMNS).where(Person.snils.in_(batch), live))
-        )
-        for row in rows:
-            known = _known(row)
-            by_snils[known.snils or ""] = known
-    for batch in _chunks(keys):
-        if postgres:
-            columns = [array_literal(column) for column in zip(*batch, strict=True)]
-            rows = session.execute(_BY_NAME_POSTGRES, dict(zip(("l", "f", "m", "b"), columns, strict=True)))
-        else:
-            # the whole key (the patronymic too) in SQL: persons sharing only a common name and birth date stay out
-            clause = tuple_(Person.last_name_norm, Person.first_name_norm, _MIDDLE, Person.birth_date).in_(batch)
-            rows = session.execute(select(*_COLUMNS).where(clause, live).order_by(Person.id))
-        for row in rows:
-            known = _known(row)
-            by_name.setdefault(known.key, []).append(known)
+    for row in by_snils_rows:
+        known = _known(row)
+        by_snils[known.snils or ""] = known
+    for row in by_name_rows:
+        known = _known(row)
+        by_name.setdefault(known.key, []).append(known)
     return by_snils, by_name
+
+
+def _postgres_parameters(
+    snils: Sequence[str], keys: Sequence[tuple[str, str, str, dt.date]]
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The parameters of ``_BY_SNILS_POSTGRES`` and ``_BY_NAME_POSTGRES``, a batch each."""
+    return (
+        [{"snils": array_literal(batch)} for batch in _chunks(snils)],
+        [dict(zip(("l", "f", "m", "b"), (array_literal(column) for column in zip(*batch, strict=True)), strict=True))
+         for batch in _chunks(keys)],
+    )
+
+
+def load_candidates(
+    session: Session, people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None] | None = None
+) -> Candidates:
+    """Registered persons sharing a СНИЛС or a name key with any of ``people`` (two queries per batch);
+    ``name_keys``: ``NameKey.of`` each of ``people``, when the caller has them already."""
+    if name_keys is None:
+        name_keys = [NameKey.of(p) for p in people]
+    snils, keys = _wanted(people, name_keys)
+    if session.get_bind().dialect.name == "postgresql":
+        by_snils, by_name = _postgres_parameters(snils, keys)
+        return _collect(
+            (row for parameters in by_snils for row in session.execute(_BY_SNILS_POSTGRES, parameters)),
+            (row for parameters in by_name for row in session.execute(_BY_NAME_POSTGRES, parameters)),
+        )
+    live = Person.merged_into_id.is_(None)
+    return _collect(
+        (row for batch in _chunks(snils) for row in session.execute(select(*_COLUMNS).where(
+            Person.snils.in_(batch), live))),
+        # the whole key (the patronymic too) in SQL: persons sharing only a common name and birth date stay out
+        (row for batch in _chunks(keys) for row in session.execute(select(*_COLUMNS).where(
+            tuple_(Person.last_name_norm, Person.first_name_norm, _MIDDLE, Person.birth_date).in_(batch), live
+        ).order_by(Person.id))),
+    )
+
+
+class PendingCandidates:
+    """``load_candidates`` asked of PostgreSQL ahead: queued on the connection's write pipe
+    (``copy_pipe``) after the writes queued so far, so it sees them, and read on the pipe's thread
+    while the loader maps the next slice; ``result`` waits for it if it is not done."""
+
+    def __init__(self, session: Session, people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None]):
+        by_snils, by_name = _postgres_parameters(*_wanted(people, name_keys))
+        dialect = session.get_bind().dialect
+        snils_sql = str(_BY_SNILS_POSTGRES.compile(dialect=dialect))
+        name_sql = str(_BY_NAME_POSTGRES.compile(dialect=dialect))
+
+        def read(cursor: Any) -> Candidates:
+            def rows(sql: str, batches: list[dict[str, str]]) -> Iterable[Sequence[Any]]:
+                for parameters in batches:
+                    cursor.execute(sql, parameters)
+                    yield from cursor.fetchall()
+
+            return _collect(rows(snils_sql, by_snils), rows(name_sql, by_name))
+
+        self.pipe = pipe_of(session)
+        self.future = self.pipe.submit_read(read, name_sql)
+
+    def result(self) -> Candidates:
+        return self.pipe.result(self.future, "SELECT … FROM person (identity matching)")
+
+
+@dataclass(frozen=True, slots=True)
+class LookedUp:
+    """The registered persons a slice's person records may be, asked for ahead (``PendingCandidates``)."""
+
+    records: Sequence[object]
+    """The slice's records (the list itself: the lookups are for this slice only)."""
+    keys: dict[int, NameKey | None]
+    """``id()`` of each person record looked up → its name key."""
+    candidates: PendingCandidates
 
 
 def match_person(person: PersonRecord, by_snils: dict[str, Known], by_name: dict[NameKey, list[Known]]) -> Match:
@@ -186,13 +250,16 @@ def _match_by_name(person: PersonRecord, key: NameKey | None, by_name: dict[Name
 
 
 def match_people(
-    session: Session, people: Sequence[PersonRecord], name_keys: Sequence[NameKey | None] | None = None
+    session: Session,
+    people: Sequence[PersonRecord],
+    name_keys: Sequence[NameKey | None] | None = None,
+    candidates: Candidates | None = None,
 ) -> list[Match]:
     """The match of every record, in order (new persons are not created here); ``name_keys`` as
-    ``load_candidates`` takes them."""
+    ``load_candidates`` takes them; ``candidates``: found already for these records (and maybe others)."""
     if name_keys is None:
         name_keys = [NameKey.of(p) for p in people]
-    by_snils, by_name = load_candidates(session, people, name_keys)
+    by_snils, by_name = candidates if candidates is not None else load_candidates(session, people, name_keys)
     matches = []
     for person, key in zip(people, name_keys, strict=True):
         snils = person.snils
