@@ -122,8 +122,8 @@ class PeoplePlan:
 
     result: list[int | None]
     """The person id of every item; ``None`` when refused or left out."""
-    created: list[tuple[int, int]] = field(default_factory=list)
-    """(new person id, index of the item it is made of)."""
+    created: list[tuple[int, int, NameKey]] = field(default_factory=list)
+    """(new person id, index of the item it is made of, that item's name key)."""
     identities: dict[tuple[object, ...], int] = field(default_factory=dict)
     """Identity (``_identity``) → id of each new person."""
     updates: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -185,7 +185,9 @@ def plan_people(
     for person_id, (identity, indexes) in zip(
         allocate_ids(ctx.session, _table(Person), len(new)), new.items(), strict=True
     ):
-        plan.created.append((person_id, indexes[0]))
+        key = keys[indexes[0]]
+        assert key is not None  # birth date known
+        plan.created.append((person_id, indexes[0], key))
         plan.identities[identity] = person_id
         for index in indexes:
             plan.result[index] = person_id
@@ -198,10 +200,8 @@ def write_people(ctx: ApplyContext, items: Sequence[PersonItem], plan: PeoplePla
     """Write what ``plan_people`` decided: new persons with their documents, merged fields, new documents."""
     rows: list[tuple[Any, ...]] = []
     documents: list[tuple[Any, ...]] = []
-    for person_id, index in plan.created:
+    for person_id, index, key in plan.created:
         person = items[index].person
-        key = NameKey.of(person)
-        assert key is not None  # birth date known
         values = person_fields(person)
         created = {**CREATE_DEFAULTS, **values}
         rows.append(
