@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import PeriodMark, Person, StudyPeriod
@@ -159,6 +159,14 @@ def test_new_students_marks_held_as_copy_text_are_the_rows(
     assert (outcome.status, outcome.counts.applied) == ("done", 15 + len(marks))
     assert stored_marks(session) == expected
     assert any(held) is as_text
+    # the rows' ids are the table's own (on PostgreSQL taken from its sequence): a row added after them gets a new one
+    first = session.scalars(select(PeriodMark).order_by(PeriodMark.id).limit(1)).one()
+    later = PeriodMark(student_id=first.student_id, organization_id=first.organization_id, subject_id=first.subject_id,
+                       school_year=first.school_year, kind="annual", study_period_id=None, scale_code="five_point",
+                       raw_value="5", numeric_value=5)
+    session.add(later)
+    session.flush()
+    assert later.id > session.scalar(select(func.max(PeriodMark.id)).where(PeriodMark.id != later.id))
 
 
 def final_mark(ref: str, student_ref: str, kind: str, value: str) -> str:

@@ -117,7 +117,7 @@ def flush_marks(ctx: ApplyContext, model: Any, columns: tuple[str, ...]) -> None
     pending = ctx.pending.pop(_table(model).name, None)
     runs = ctx.mark_runs
     if model is PeriodMark and runs.count:  # held only while nothing is pending
-        copy_formatted(ctx.session, _table(model), columns, runs.text, runs.rows)
+        copy_formatted(ctx.session, _table(model), columns, runs.count, runs.text, runs.rows)
         runs.clear()
     if pending:
         copy_rows(ctx.session, _table(model), columns, list(pending.values()))

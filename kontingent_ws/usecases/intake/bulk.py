@@ -79,14 +79,16 @@ def _engine(session: Session) -> Engine:
 def _next_values(engine: Engine, table: Table, count: int) -> list[int]:
     """``count`` values of ``table``'s sequence, taken on a connection of ``engine`` of their own."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        rows = connection.execute(
+        values = connection.execute(
             # the sequence found once (OFFSET 0 keeps the planner from putting the look-up back into
-            # every row: 3 µs an id instead of 0.5 µs)
-            text("SELECT nextval(s.seq) FROM (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq "
-                 "OFFSET 0) AS s CROSS JOIN generate_series(1, :count)"),
+            # every row: 3 µs an id instead of 0.5 µs); the ids come as one array, which the driver
+            # reads in C (a row each took 0.6 µs of this process's CPU – 2,000,000 quarter marks' ids)
+            text("SELECT array_agg(v.id ORDER BY v.id) FROM (SELECT nextval(s.seq) AS id FROM (SELECT "
+                 "CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq OFFSET 0) AS s "
+                 "CROSS JOIN generate_series(1, :count)) AS v"),
             {"table": table.name, "count": count},
-        )
-        return [int(row[0]) for row in rows]
+        ).scalar_one()
+        return list(values or ())
 
 
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
@@ -177,11 +179,15 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iter
 
 
 def copy_formatted(
-    session: Session, table: Table, columns: Sequence[str], text: Callable[[], str], rows: Callable[[], list[Any]]
+    session: Session, table: Table, columns: Sequence[str], count: int, text: Callable[[list[int]], str],
+    rows: Callable[[], list[Any]],
 ) -> None:
-    """Insert rows made ready as COPY ``text`` on PostgreSQL; elsewhere the same ``rows`` as tuples."""
+    """Insert ``count`` rows made ready as COPY ``text`` on PostgreSQL – given their ids, taken here
+    (``allocate_ids``: by the intake's own connection, not by the server writing them, a default a
+    row) and written first – elsewhere the same ``rows`` as tuples, their ids the table's default."""
     if is_postgres(session):
-        pipe_of(session).submit(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", text())
+        ids = allocate_ids(session, table, count)
+        pipe_of(session).submit(f"COPY {table.name} (id, {', '.join(columns)}) FROM STDIN", text(ids))
     else:
         copy_rows(session, table, columns, rows())
 

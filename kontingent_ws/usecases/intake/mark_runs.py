@@ -5,7 +5,10 @@ most of them belong to students the packet creates: nothing stored can match the
 by COPY. Made into a row tuple each, keyed in a dict and turned back into columns for their COPY text
 (``db.copytext.copy_text``), they cost the loading thread 3.5 µs a mark. Here a mark is its student's
 id and a shared ``Tail``: the rest of its row – subject, year, period, mark, the same for thousands
-of marks – formatted once; its COPY line is the id's digits joined to the tail's text.
+of marks – formatted once; its COPY line is the id's digits joined to the tail's text. The row's own
+id goes first, taken from the table's sequence with the intake's other ids (``bulk.copy_formatted``)
+instead of by the column's default, once a row, by the server writing them – the part of a load the
+loader waits for while the marks go in.
 
 The keys held are checked as the dict did: a run of marks with a key held already, or twice in
 itself, is not taken (``MarkRuns.add`` says so) and the writer reads it row by row
@@ -64,12 +67,13 @@ class MarkRuns:
         self.count += len(student_ids)
         return True
 
-    def text(self) -> str:
-        """Every row held, in COPY's text format."""
-        return "".join(chain.from_iterable(
+    def text(self, row_ids: list[int]) -> str:
+        """Every row held, in COPY's text format, after its own id (``row_ids``, one a row)."""
+        lines = chain.from_iterable(
             map(str.__add__, map(str, ids), map(_TEXT, tails))
             for ids, tails in zip(self.student_ids, self.tails, strict=True)
-        ))
+        )
+        return "".join(map("{}\t{}".format, row_ids, lines))
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Every row held, as a tuple."""
