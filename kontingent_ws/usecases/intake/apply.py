@@ -86,8 +86,7 @@ def apply_chunks(ctx: ApplyContext, chunks: Iterable[MappedChunk], after_chunk: 
             ctx.provenance.save(ctx.session, system_id=ctx.system_id, packet_id=ctx.packet_id, now=ctx.now)
             if after_chunk is not None:
                 after_chunk(written)
-            prefetch = PREFETCHERS.get(following.section) if following is not None else None
-            if prefetch is not None and following is not None and following.records:
+            if following is not None and following.records and (prefetch := PREFETCHERS.get(following.section)):
                 prefetch(ctx, following.records)
         flush_students(ctx)
         flush_all_marks(ctx)

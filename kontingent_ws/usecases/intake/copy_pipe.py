@@ -23,7 +23,7 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from psycopg2 import Error as DriverError
 from sqlalchemy import Connection, event
@@ -72,7 +72,7 @@ class CopyPipe:
         self.connection: Connection = session.connection()
         self.dbapi: Any = self.connection.connection.dbapi_connection
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-copy")
-        self.pending: list[tuple[Future[None], int, str]] = []
+        self.pending: list[tuple[Future[Any], int, str]] = []
         """Queued writes in order, with the size of their data and their statement (for errors)."""
         self.queued_bytes = 0
         event.listen(self.connection, "before_cursor_execute", self._before_execute)
@@ -105,7 +105,7 @@ class CopyPipe:
         finally:
             cursor.close()
 
-    def _queue(self, future: Future[None], size: int, statement: str) -> None:
+    def _queue(self, future: Future[Any], size: int, statement: str) -> None:
         self.pending.append((future, size, statement))
         self.queued_bytes += size
         while self.queued_bytes > MAX_QUEUED_BYTES and len(self.pending) > 1:
@@ -136,7 +136,7 @@ class CopyPipe:
         taken with ``result``. The loader asks for a slice's reads before it maps the next one,
         and finds them done when it comes to the slice."""
         future = self.executor.submit(self._call, read)
-        self._queue(cast("Future[None]", future), 0, statement)
+        self._queue(future, 0, statement)
         return future
 
     def result(self, future: Future[T], statement: str) -> T:

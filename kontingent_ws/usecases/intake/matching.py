@@ -184,6 +184,10 @@ def load_candidates(
     )
 
 
+_LOOKUPS = "SELECT … FROM person (identity matching by СНИЛС and by name)"
+"""How an error of the lookups asked ahead names its statement."""
+
+
 class PendingCandidates:
     """``load_candidates`` asked of PostgreSQL ahead: queued on the connection's write pipe
     (``copy_pipe``) after the writes queued so far, so it sees them, and read on the pipe's thread
@@ -204,10 +208,10 @@ class PendingCandidates:
             return _collect(rows(snils_sql, by_snils), rows(name_sql, by_name))
 
         self.pipe = pipe_of(session)
-        self.future = self.pipe.submit_read(read, name_sql)
+        self.future = self.pipe.submit_read(read, _LOOKUPS)
 
     def result(self) -> Candidates:
-        return self.pipe.result(self.future, "SELECT … FROM person (identity matching)")
+        return self.pipe.result(self.future, _LOOKUPS)
 
 
 @dataclass(frozen=True, slots=True)
