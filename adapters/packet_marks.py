@@ -238,15 +238,27 @@ def period_mark_columns(columns: Columns, state: PacketState, first_row: int) ->
         return None
     if not all(_school_year(year) for year in set(years)):
         return None
-    marks: dict[tuple[str, str], MarkValue] = {}
-    for scale, value in set(zip(scales, values, strict=True)):
-        known = _known_mark(scale, value)
-        if known is None:
-            return None
-        marks[scale, value] = known
+    one_scale = set(scales)
+    if len(one_scale) == 1:  # the common case: the marks of one scale, found by their values alone
+        (scale,) = one_scale
+        by_value: dict[str, MarkValue] = {}
+        for value in set(values):
+            known = _known_mark(scale, value)
+            if known is None:
+                return None
+            by_value[value] = known
+        marks = list(map(by_value.__getitem__, values))
+    else:
+        by_pair: dict[tuple[str, str], MarkValue] = {}
+        for scale, value in set(zip(scales, values, strict=True)):
+            known = _known_mark(scale, value)
+            if known is None:
+                return None
+            by_pair[scale, value] = known
+        marks = list(map(by_pair.__getitem__, zip(scales, values, strict=True)))
     return PeriodMarkColumns(
         first_row=first_row, refs=refs, student_refs=students, subject_refs=subjects, period_refs=period_refs,
-        school_years=years, marks=list(map(marks.__getitem__, zip(scales, values, strict=True))), kinds=kinds,
+        school_years=years, marks=marks, kinds=kinds,
     )
 
 

@@ -170,15 +170,20 @@ def _hold_run(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[i
     kinds = ["period"] * len(columns) if columns.kinds is None else columns.kinds
     combos = list(zip(columns.subject_refs, kinds, columns.period_refs, columns.school_years, map(id, columns.marks),
                       strict=True))
-    if not memo.keys() >= set(combos):
+    runs = ctx.mark_runs
+    try:
+        tails = list(map(memo.__getitem__, combos))
+    except KeyError:  # a combination not seen before (the first runs of a load)
         for combo, mark in zip(combos, columns.marks, strict=True):
             if combo not in memo:
                 subject_ref, kind, period_ref, year, _ = combo
                 values = (ctx.subjects[subject_ref], first_year(year), kind,
                           None if period_ref is None else ctx.periods[period_ref],
                           ctx.organization_id, mark.scale, mark.value, mark.numeric, ctx.system_id)
-                memo[combo] = Tail.of(values, len(PERIOD_KEY), keep=mark)
-    return ctx.mark_runs.add(student_ids, list(map(memo.__getitem__, combos)))
+                width = len(PERIOD_KEY)
+                memo[combo] = Tail.of(values, width, slot=runs.slot(values[: width - 1]), keep=mark)
+        tails = list(map(memo.__getitem__, combos))
+    return runs.add(student_ids, tails)
 
 
 def apply_period_marks(ctx: ApplyContext, records: Sequence[PeriodMarkRecord]) -> None:

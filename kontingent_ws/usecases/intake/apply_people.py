@@ -82,6 +82,33 @@ def person_fields(person: PersonRecord) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def _created_row(person_id: int, person: PersonRecord, key: NameKey) -> tuple[Any, ...]:
+    """A new person's row (``PERSON_COLUMNS``): ``person_fields`` with ``CREATE_DEFAULTS``, then the
+    normalised names."""
+    contacts = person.contacts
+    return (person_id, person.last_name, person.first_name, person.middle_name, person.sex, person.birth_date,
+            CREATE_DEFAULTS["citizenship_code"] if person.citizenship is None else person.citizenship,
+            person.snils, person.inn, contacts.phones[0][:50] if contacts.phones else None,
+            contacts.emails[0][:200] if contacts.emails else None, key.last, key.first, key.middle or None)
+
+
+_FIELDS_GIVEN: dict[tuple[bool, ...], frozenset[str]] = {}
+"""Which of ``PERSON_FIELDS`` a new person's row has a value of → those names (a few shapes a load)."""
+
+
+def _given_fields(row: tuple[Any, ...], citizenship: bool) -> frozenset[str]:
+    """The ``PERSON_FIELDS`` a new person's record gives (``person_fields``), from its row; ``citizenship``:
+    whether the record gives it (the row has the default otherwise)."""
+    shape = tuple(value is not None for value in row[1 : 1 + len(PERSON_FIELDS)])
+    if not citizenship:
+        shape = (*shape[:5], False, *shape[6:])
+    names = _FIELDS_GIVEN.get(shape)
+    if names is None:
+        given = zip(PERSON_FIELDS, shape, strict=True)
+        names = _FIELDS_GIVEN[shape] = frozenset(name for name, present in given if present)
+    return names
+
+
 def warn_kept(ctx: ApplyContext, item_section: str, row: int, ref: str | None, field_prefix: str,
               kept: Sequence[str], owners: Sequence[int], current: dict[str, Any]) -> None:
     """One warning per field a higher-ranked provider keeps."""
@@ -200,18 +227,18 @@ def write_people(ctx: ApplyContext, items: Sequence[PersonItem], plan: PeoplePla
     """Write what ``plan_people`` decided: new persons with their documents, merged fields, new documents."""
     rows: list[tuple[Any, ...]] = []
     documents: list[tuple[Any, ...]] = []
+    record = ctx.provenance.record
     for person_id, index, key in plan.created:
         person = items[index].person
-        values = person_fields(person)
-        created = {**CREATE_DEFAULTS, **values}
-        rows.append(
-            (person_id, *(created.get(name) for name in PERSON_FIELDS), key.last, key.first, key.middle or None)
-        )
-        documents.extend(
-            (person_id, d.type, d.series, d.number, d.issue_date, d.issuer, position == 0)
-            for position, d in enumerate(person.documents)
-        )
-        ctx.provenance.record(PERSON, person_id, values)
+        row = _created_row(person_id, person, key)
+        rows.append(row)
+        if person.documents:
+            documents.extend(
+                (person_id, d.type, d.series, d.number, d.issue_date, d.issuer, position == 0)
+                for position, d in enumerate(person.documents)
+            )
+        # the fields the record gives (``person_fields``): those of the row it has a value for
+        record(PERSON, person_id, _given_fields(row, person.citizenship is not None))
     copy_rows(ctx.session, _table(Person), PERSON_COLUMNS, rows)
     copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, [*documents, *plan.documents])
     update_by_id(ctx, Person, plan.updates)

@@ -35,30 +35,40 @@ class Tail:
     """The row after the student's id."""
     text: str
     """``values`` in COPY's text format, with the tab before them and the newline after."""
+    slot: int = 0
+    """A number standing for ``key`` among the tails of one load (``MarkRuns.slot``): a held mark's key is
+    its student's id and this number, two integers hashed instead of an integer and a tuple of four."""
     keep: object = None
     """The object the tail was found by (kept alive: it is looked up by its ``id``)."""
 
     @classmethod
-    def of(cls, values: tuple[object, ...], key_width: int, keep: object = None) -> Tail:
+    def of(cls, values: tuple[object, ...], key_width: int, slot: int = 0, keep: object = None) -> Tail:
         line = copy_line((0, *values))
-        return cls(key=values[: key_width - 1], values=values, text=line[1:], keep=keep)
+        return cls(key=values[: key_width - 1], values=values, text=line[1:], slot=slot, keep=keep)
 
 
-_KEY, _TEXT = attrgetter("key"), attrgetter("text")
+_SLOT, _TEXT = attrgetter("slot"), attrgetter("text")
 
 
 @dataclass
 class MarkRuns:
     """Runs of new quarter marks of new students: each a list of student ids and one of tails."""
 
-    keys: set[tuple[object, ...]] = field(default_factory=set)
+    keys: set[tuple[int, int]] = field(default_factory=set)
+    """(student id, ``Tail.slot``) of every row held."""
     student_ids: list[list[int]] = field(default_factory=list)
     tails: list[list[Tail]] = field(default_factory=list)
     count: int = 0
+    slots: dict[tuple[object, ...], int] = field(default_factory=dict)
+    """A tail's key → its ``Tail.slot`` (kept for the whole load, as the tails are)."""
+
+    def slot(self, key: tuple[object, ...]) -> int:
+        """The number standing for a tail's ``key``."""
+        return self.slots.setdefault(key, len(self.slots))
 
     def add(self, student_ids: list[int], tails: list[Tail]) -> bool:
         """Hold a run; ``False`` (nothing held) when one of its keys is held already or twice in it."""
-        keys = set(zip(student_ids, map(_KEY, tails), strict=True))
+        keys = set(zip(student_ids, map(_SLOT, tails), strict=True))
         if len(keys) < len(student_ids) or not self.keys.isdisjoint(keys):
             return False
         self.keys |= keys
@@ -69,11 +79,8 @@ class MarkRuns:
 
     def text(self, row_ids: list[int]) -> str:
         """Every row held, in COPY's text format, after its own id (``row_ids``, one a row)."""
-        lines = chain.from_iterable(
-            map(str.__add__, map(str, ids), map(_TEXT, tails))
-            for ids, tails in zip(self.student_ids, self.tails, strict=True)
-        )
-        return "".join(map("{}\t{}".format, row_ids, lines))
+        texts = map(_TEXT, chain.from_iterable(self.tails))
+        return "".join(map("{}\t{}{}".format, row_ids, chain.from_iterable(self.student_ids), texts))
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Every row held, as a tuple."""
@@ -81,4 +88,5 @@ class MarkRuns:
                 for sid, tail in zip(ids, tails, strict=True)]
 
     def clear(self) -> None:
+        """Forget the rows held (the slots stay: the tails they were given are kept)."""
         self.keys, self.student_ids, self.tails, self.count = set(), [], [], 0
