@@ -111,9 +111,13 @@ class SectionScan(SectionSkip):
     """Reads a packet for the schema check's parser, leaving out the plain rows of its ``PeriodMarks``
     section, which it sends to the loader with the rest of the section's rows (``emit``)."""
 
-    def __init__(self, source: Readable, raw: IO[bytes], emit: Emit, columns: bytes, rows: bytes):
+    def __init__(self, source: Readable, raw: IO[bytes], emit: Emit, columns: bytes, rows: bytes,
+                 before: Callable[[], None] | None = None):
         super().__init__(source, raw)
         self.emit = emit
+        self.before = before
+        """Called once, before the section's rows are scanned (``packet_check``: the child waits there
+        until the loader asks for the marks)."""
         self.columns, self.rows = columns, rows
         """The kinds of the frames of plain rows (columns) and of pieces (their XML)."""
         self.wrapper = b""
@@ -165,6 +169,8 @@ class SectionScan(SectionSkip):
         assert self.end is not None
         if not self.scanned:
             self.scanned, self.tree_rows = True, False
+            if self.before is not None:
+                self.before()
         given: list[bytes] = []
         position = 0
         try:

@@ -163,3 +163,36 @@ def test_the_check_ends_with_a_loader_killed_mid_packet(tmp_path):
         assert not _alive(child)
     finally:
         os.close(writer)
+
+
+def _waits_on_a_pipe(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/wchan", encoding="ascii") as wchan:
+            return "pipe_read" in wchan.read()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
+def test_the_child_scans_the_marks_only_when_the_loader_asks(tmp_path):
+    """The child validates up to the marks and waits there (reading its standard input) until the loader
+    wants a frame or the verdict: the marks' CPU is spent while the server writes them, not while the
+    loader maps the students."""
+    from tests.test_adapters_packet_skip import packet
+
+    path = tmp_path / "packet.xml"
+    path.write_bytes(packet())
+    check = SchemaCheck(path)
+    try:
+        assert check.process is not None and check.spool is not None
+        deadline = time.monotonic() + 30
+        while not _waits_on_a_pipe(check.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _waits_on_a_pipe(check.process.pid)  # at the marks, waiting for the loader
+        time.sleep(0.2)
+        assert check.spool.size == 0 and check.process.poll() is None  # nothing scanned, nothing sent
+        frames = list(check.marks())  # asking for them lets it go on
+        assert frames and all(kind in {b"C", b"X"} for kind, _ in frames)
+        assert check.wait()["valid"] is True
+    finally:
+        check.stop()

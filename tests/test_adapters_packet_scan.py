@@ -64,12 +64,7 @@ def scans(monkeypatch) -> list[SectionScan]:
 def frames(data: bytes) -> tuple[dict, list[tuple[bytes, bytes]]]:
     out = io.BytesIO()
     verdict = check_stream(io.BytesIO(data), packet_schema(), out)
-    sent, view, at = [], out.getvalue(), 0
-    while at < len(view):
-        kind, size = HEADER.unpack_from(view, at)
-        sent.append((kind, view[at + HEADER.size : at + HEADER.size + size]))
-        at += HEADER.size + size
-    return verdict, sent
+    return verdict, _frames_of(out.getvalue())
 
 
 def refs_sent(sent: list[tuple[bytes, bytes]]) -> tuple[list[str], int]:
@@ -125,6 +120,35 @@ def test_plain_rows_go_as_columns_and_the_others_as_their_xml(monkeypatch, one_p
     assert refs_sent(sent) == (refs, plain)
     assert sent[-1] == (SECTION_END, b"") and VERDICT not in {kind for kind, _ in sent}
     assert not scans[-1].given_up
+
+
+def test_the_marks_are_scanned_only_after_the_hook_before_them(one_parse):
+    marks, refs, plain = mixed_marks()
+    out = io.BytesIO()
+    written_before: list[int] = []
+    verdict = check_stream(io.BytesIO(packet(marks=marks, start=SECTION)), packet_schema(), out,
+                           lambda: written_before.append(len(out.getvalue())))
+    assert verdict == {"valid": True}
+    assert written_before == [0]  # once, before the first frame
+    sent = _frames_of(out.getvalue())
+    assert refs_sent(sent) == (refs, plain)
+    assert sent == frames(packet(marks=marks, start=SECTION))[1]  # the frames sent without the hook
+
+
+def test_a_packet_without_marks_never_calls_the_hook(one_parse):
+    called: list[bool] = []
+    data = packet(marks="", start="", end="")
+    verdict = check_stream(io.BytesIO(data), packet_schema(), io.BytesIO(), lambda: called.append(True))
+    assert verdict == {"valid": True} and called == []
+
+
+def _frames_of(view: bytes) -> list[tuple[bytes, bytes]]:
+    sent, at = [], 0
+    while at < len(view):
+        kind, size = HEADER.unpack_from(view, at)
+        sent.append((kind, view[at + HEADER.size : at + HEADER.size + size]))
+        at += HEADER.size + size
+    return sent
 
 
 def test_the_loader_maps_the_scanned_rows_as_one_validating_parse(tmp_path):
