@@ -75,7 +75,8 @@ reference's quote, the reference, the student, the subject, the period or else t
 the scale and the value (a quote of the other kind cannot stand in a reference: no text holds one)."""
 _PLAIN_ROW = re.compile(PLAIN_ROW)
 _GROUPS = methodcaller("groups")
-_REFERENCE, _PERIOD, _KIND = 1, 4, 5
+_PERIOD, _KIND = 4, 5
+"""The groups of the period and of the kind (one of them is ``None`` in every row)."""
 _PLAIN_COLUMNS = (1, 2, 3, 4, 6, 7, 8)
 """The groups sent as the columns of a ``C`` frame: the reference, then the six fields in the schema's order."""
 _ROW_END = end_locator(PERIOD_MARK.encode("ascii"))

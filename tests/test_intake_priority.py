@@ -240,3 +240,38 @@ def test_merge_fields_equals_its_plain_definition(
 def test_field_names_sorted_and_space_separated(fields: Iterable[str]) -> None:
     for _ in range(2):  # the second time from the cache
         assert field_names(fields) == " ".join(sorted(fields))
+
+
+_MAYBE_TEXT = st.one_of(st.none(), st.text(alphabet="абвгд eё-", min_size=1, max_size=60))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    middle=_MAYBE_TEXT, sex=st.sampled_from([None, "1", "2"]), citizenship=st.sampled_from([None, "1", "2"]),
+    snils=st.sampled_from([None, "11223344595"]), inn=st.sampled_from([None, "500100732259"]),
+    phones=st.lists(st.sampled_from(["+7 900 000-00-00", "8" * 60, "1"]), max_size=2),  # one longer than 50
+    emails=st.lists(st.sampled_from(["a@b.c", "a" * 205 + "@b.c"]), max_size=2),  # one longer than 200
+)
+def test_a_new_persons_row_is_its_record_fields_with_the_defaults(
+    middle: str | None, sex: str | None, citizenship: str | None, snils: str | None, inn: str | None,
+    phones: list[str], emails: list[str],
+) -> None:
+    """``write_people`` makes a new person's row and provenance straight from the record: the same values
+    and field names as ``person_fields`` with ``CREATE_DEFAULTS``, which merges of matched persons use."""
+    import datetime as dt
+
+    from adapters.records import ContactsRecord, PersonRecord
+    from kontingent_ws.usecases.intake import apply_people
+    from kontingent_ws.usecases.intake.matching import NameKey
+
+    person = PersonRecord(last_name="Ёжикова", first_name="Анна", middle_name=middle, sex=sex,
+                          birth_date=dt.date(2012, 5, 1), citizenship=citizenship, snils=snils, inn=inn,
+                          contacts=ContactsRecord(phones=tuple(phones), emails=tuple(emails)))
+    key = NameKey.of(person)
+    assert key is not None
+    row = apply_people._created_row(5, person, key)
+    fields = apply_people.person_fields(person)
+    created = {**apply_people.CREATE_DEFAULTS, **fields}
+    assert row == (5, *(created.get(name) for name in apply_people.PERSON_FIELDS), key.last, key.first,
+                   key.middle or None)
+    assert apply_people._given_fields(row, citizenship is not None) == set(fields)
