@@ -25,7 +25,6 @@ from kontingent_ws.usecases.intake.apply_catalog import first_year
 from kontingent_ws.usecases.intake.apply_people import update_by_id
 from kontingent_ws.usecases.intake.bulk import copy_formatted, copy_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
-from kontingent_ws.usecases.intake.mark_runs import Tail
 from kontingent_ws.usecases.intake.rowcodes import intake_error
 
 R = TypeVar("R", DiaryMarkRecord, PeriodMarkRecord, ExamResultRecord)
@@ -180,8 +179,7 @@ def _hold_run(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[i
                 values = (ctx.subjects[subject_ref], first_year(year), kind,
                           None if period_ref is None else ctx.periods[period_ref],
                           ctx.organization_id, mark.scale, mark.value, mark.numeric, ctx.system_id)
-                width = len(PERIOD_KEY)
-                memo[combo] = Tail.of(values, width, slot=runs.slot(values[: width - 1]), keep=mark)
+                memo[combo] = runs.tail(values, len(PERIOD_KEY), keep=mark)
         tails = list(map(memo.__getitem__, combos))
     return runs.add(student_ids, tails)
 

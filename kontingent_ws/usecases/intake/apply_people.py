@@ -76,22 +76,31 @@ def person_fields(person: PersonRecord) -> dict[str, Any]:
         "citizenship_code": person.citizenship,
         "snils": person.snils,
         "inn": person.inn,
-        "phone": person.contacts.phones[0][:50] if person.contacts.phones else None,
-        "email": person.contacts.emails[0][:200] if person.contacts.emails else None,
+        "phone": _phone(person),
+        "email": _email(person),
     }
     return {name: value for name, value in values.items() if value is not None}
+
+
+def _phone(person: PersonRecord) -> str | None:
+    """The person's phone as stored: the first one, cut to the column's length."""
+    return person.contacts.phones[0][:50] if person.contacts.phones else None
+
+
+def _email(person: PersonRecord) -> str | None:
+    """The person's e-mail as stored: the first one, cut to the column's length."""
+    return person.contacts.emails[0][:200] if person.contacts.emails else None
 
 
 def _created_row(person_id: int, person: PersonRecord, key: NameKey) -> tuple[Any, ...]:
     """A new person's row (``PERSON_COLUMNS``): ``person_fields`` with ``CREATE_DEFAULTS``, then the
     normalised names."""
-    contacts = person.contacts
     return (person_id, person.last_name, person.first_name, person.middle_name, person.sex, person.birth_date,
             CREATE_DEFAULTS["citizenship_code"] if person.citizenship is None else person.citizenship,
-            person.snils, person.inn, contacts.phones[0][:50] if contacts.phones else None,
-            contacts.emails[0][:200] if contacts.emails else None, key.last, key.first, key.middle or None)
+            person.snils, person.inn, _phone(person), _email(person), key.last, key.first, key.middle or None)
 
 
+_CITIZENSHIP = PERSON_FIELDS.index("citizenship_code")
 _FIELDS_GIVEN: dict[tuple[bool, ...], frozenset[str]] = {}
 """Which of ``PERSON_FIELDS`` a new person's row has a value of → those names (a few shapes a load)."""
 
@@ -101,7 +110,7 @@ def _given_fields(row: tuple[Any, ...], citizenship: bool) -> frozenset[str]:
     whether the record gives it (the row has the default otherwise)."""
     shape = tuple(value is not None for value in row[1 : 1 + len(PERSON_FIELDS)])
     if not citizenship:
-        shape = (*shape[:5], False, *shape[6:])
+        shape = (*shape[:_CITIZENSHIP], False, *shape[_CITIZENSHIP + 1 :])
     names = _FIELDS_GIVEN.get(shape)
     if names is None:
         given = zip(PERSON_FIELDS, shape, strict=True)

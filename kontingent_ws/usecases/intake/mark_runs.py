@@ -27,24 +27,18 @@ from db.copytext import copy_line
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Tail:
-    """What follows the student's id in a quarter mark's row, and its COPY text."""
+    """What follows the student's id in a quarter mark's row, and its COPY text (``MarkRuns.tail``)."""
 
-    key: tuple[object, ...]
-    """The rest of the row's key (subject, year, kind, period)."""
     values: tuple[object, ...]
     """The row after the student's id."""
     text: str
     """``values`` in COPY's text format, with the tab before them and the newline after."""
-    slot: int = 0
-    """A number standing for ``key`` among the tails of one load (``MarkRuns.slot``): a held mark's key is
-    its student's id and this number, two integers hashed instead of an integer and a tuple of four."""
+    slot: int
+    """A number standing for the rest of the row's key (subject, year, kind, period) among the tails of one
+    load: a held mark's key is its student's id and this number, two integers hashed instead of an integer
+    and a tuple of four."""
     keep: object = None
     """The object the tail was found by (kept alive: it is looked up by its ``id``)."""
-
-    @classmethod
-    def of(cls, values: tuple[object, ...], key_width: int, slot: int = 0, keep: object = None) -> Tail:
-        line = copy_line((0, *values))
-        return cls(key=values[: key_width - 1], values=values, text=line[1:], slot=slot, keep=keep)
 
 
 _SLOT, _TEXT = attrgetter("slot"), attrgetter("text")
@@ -60,11 +54,13 @@ class MarkRuns:
     tails: list[list[Tail]] = field(default_factory=list)
     count: int = 0
     slots: dict[tuple[object, ...], int] = field(default_factory=dict)
-    """A tail's key → its ``Tail.slot`` (kept for the whole load, as the tails are)."""
+    """The rest of a row's key → its ``Tail.slot`` (kept for the whole load, as the tails are)."""
 
-    def slot(self, key: tuple[object, ...]) -> int:
-        """The number standing for a tail's ``key``."""
-        return self.slots.setdefault(key, len(self.slots))
+    def tail(self, values: tuple[object, ...], key_width: int, keep: object = None) -> Tail:
+        """The tail of rows whose values after the student's id are ``values`` (their first ``key_width`` - 1
+        the rest of the row's key)."""
+        slot = self.slots.setdefault(values[: key_width - 1], len(self.slots))
+        return Tail(values=values, text=copy_line((0, *values))[1:], slot=slot, keep=keep)
 
     def add(self, student_ids: list[int], tails: list[Tail]) -> bool:
         """Hold a run; ``False`` (nothing held) when one of its keys is held already or twice in it."""
