@@ -8,10 +8,13 @@ from collections.abc import Callable
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.migrate import downgrade, table_names, upgrade
+from db.migrate import downgrade, initdb, table_names, upgrade
 from db.models import Base
+from reports.aggregates import refresh_mark_summaries
+from tests.registrykit import build_registry
 
 SET_BASED_KEYS = {key.name for key in importlib.import_module("db.migrations.versions.0007_set_based_keys").KEYS}
 """Keys the models declare that PostgreSQL checks by statement-level triggers instead (migration 0007)."""
@@ -122,3 +125,54 @@ def _sqlite_triggers(connection: Connection) -> set[str] | None:
     if connection.dialect.name != "sqlite":
         return None
     return set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+
+
+PERIOD_MARKS = "SELECT student_id, subject_id, school_year, kind, study_period_id, raw_value FROM period_mark"
+
+
+def _summaries(connection: Connection) -> set[tuple[object, ...]]:
+    return {tuple(row) for row in connection.execute(text("SELECT * FROM period_mark_summary"))}
+
+
+def test_period_marks_keyed_by_their_key_both_ways(empty_db_url: str) -> None:
+    """0012 makes a period mark's key its primary key: ``period_key`` the study period's id or 0, an annual
+    mark stored twice (the old unique key held the NULL of its period as distinct) kept once – the one
+    written last – and the summaries still counting the marks; its downgrade numbers the marks again
+    and brings the unique key back."""
+    initdb(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with Session(engine) as session:
+            build_registry(session)
+            session.commit()
+        with engine.connect() as connection:
+            marks = set(connection.execute(text(PERIOD_MARKS)).tuples())
+        annual = next(mark for mark in marks if mark[3] == "annual")
+        assert len(marks) >= 3 and any(mark[3] == "period" for mark in marks)
+        downgrade(empty_db_url, "0011")
+        with engine.begin() as connection:
+            ids = connection.execute(text("SELECT id FROM period_mark")).scalars().all()
+            assert len(set(ids)) == len(ids) == len(marks) and set(connection.execute(text(PERIOD_MARKS))) == marks
+            connection.execute(text(
+                "INSERT INTO period_mark (student_id, organization_id, subject_id, school_year, kind, scale_code, "
+                "raw_value) SELECT student_id, organization_id, subject_id, school_year, kind, scale_code, 'зач' "
+                "FROM period_mark WHERE student_id = :s AND subject_id = :j AND school_year = :y AND kind = 'annual'"
+            ), dict(zip("sjy", annual[:3], strict=True)))
+            assert connection.execute(text("SELECT max(id) FROM period_mark")).scalar_one() > max(ids)
+        upgrade(empty_db_url)
+        with engine.connect() as connection:
+            assert set(connection.execute(text(PERIOD_MARKS))) == (marks - {annual}) | {(*annual[:5], "зач")}
+            assert {(row.period_key, row.study_period_id) for row in connection.execute(text(
+                "SELECT period_key, study_period_id FROM period_mark"))} == {
+                (0 if mark[4] is None else mark[4], mark[4]) for mark in marks}
+            triggers = _sqlite_triggers(connection)
+            counted = _summaries(connection)
+        if triggers is not None:  # SQLite rebuilt the table: its summary triggers are back
+            assert {f"period_mark_summary_{event}" for event in ("insert", "update", "delete")} <= triggers
+        with Session(engine) as session:
+            refresh_mark_summaries(session)
+            session.commit()
+        with engine.connect() as connection:
+            assert _summaries(connection) == counted  # what the triggers kept is what the marks count
+    finally:
+        engine.dispose()

@@ -22,7 +22,7 @@ from tests.conftest import POSTGRESQL_ONLY, postgres_database
 
 KEYS = importlib.import_module("db.migrations.versions.0007_set_based_keys").KEYS
 MARK_COLUMNS = (
-    "student_id, organization_id, subject_id, school_year, kind, study_period_id, scale_code, raw_value"
+    "student_id, organization_id, subject_id, school_year, kind, study_period_id, scale_code, raw_value, period_key"
 )
 
 
@@ -52,16 +52,18 @@ def connection(region: Engine) -> Iterator[Connection]:
 
 
 def _one_mark(conn: Connection) -> dict[str, object]:
-    row = conn.execute(text(f"SELECT {MARK_COLUMNS} FROM period_mark WHERE kind = 'period' ORDER BY id LIMIT 1"))
+    row = conn.execute(text(f"SELECT {MARK_COLUMNS} FROM period_mark WHERE kind = 'period' "
+                            "ORDER BY student_id, subject_id, period_key LIMIT 1"))
     return dict(row.mappings().one())
 
 
 def _insert(conn: Connection, mark: dict[str, object], *, kind: str = "final") -> None:
     """One more mark like ``mark`` (a final mark: no study period, not yet present)."""
-    values = {**mark, "kind": kind, "study_period_id": mark["study_period_id"] if kind == "period" else None}
+    period = mark["study_period_id"] if kind == "period" else None
+    values = {**mark, "kind": kind, "study_period_id": period, "period_key": period or 0}
     conn.execute(text(f"INSERT INTO period_mark ({MARK_COLUMNS}) VALUES "
                       "(:student_id, :organization_id, :subject_id, :school_year, :kind, :study_period_id, "
-                      ":scale_code, :raw_value)"), values)
+                      ":scale_code, :raw_value, :period_key)"), values)
 
 
 def _missing_id(conn: Connection, table: str) -> int:
@@ -104,11 +106,16 @@ def test_a_mark_naming_a_missing_row_is_refused(connection: Connection, column: 
 
 
 def test_one_bad_row_refuses_the_whole_copy(connection: Connection) -> None:
-    rows = connection.execute(text(f"SELECT {MARK_COLUMNS} FROM period_mark WHERE kind = 'period' LIMIT 200")).all()
+    # quarter marks made final marks: one a student, subject and year that has none yet
+    rows = connection.execute(text(
+        f"SELECT DISTINCT ON (student_id, subject_id, school_year) {MARK_COLUMNS} FROM period_mark AS m "
+        "WHERE kind = 'period' AND NOT EXISTS (SELECT 1 FROM period_mark AS f WHERE f.student_id = m.student_id "
+        "AND f.subject_id = m.subject_id AND f.school_year = m.school_year AND f.kind = 'final') LIMIT 200")).all()
+    assert len(rows) > 150
     missing = _missing_id(connection, "student")
     lines = [
         "\t".join("\\N" if value is None else str(value) for value in (
-            row[0] if n != 150 else missing, *row[1:4], "final", None, *row[6:]))
+            row[0] if n != 150 else missing, *row[1:4], "final", None, *row[6:8], 0))
         for n, row in enumerate(rows)
     ]
     before = connection.execute(text("SELECT count(*) FROM period_mark")).scalar_one()
@@ -278,12 +285,15 @@ UPDATABLE = [key for key in KEYS if key.column != "id"]
 @pytest.mark.parametrize("key", UPDATABLE, ids=[key.name for key in UPDATABLE])
 def test_every_key_refuses_a_value_naming_no_row(connection: Connection, key: object) -> None:
     table, column, referred = key.table, key.column, key.referred  # type: ignore[attr-defined]
-    row = connection.execute(text(f"SELECT min(id) FROM {table}")).scalar_one()
+    row = connection.execute(text(f"SELECT ctid::text FROM {table} ORDER BY ctid LIMIT 1")).scalar()
     assert row is not None, f"the region has no {table} rows to test with"
     missing = _missing_id(connection, referred)
+    # a period mark's study period is its key's too (``period_key``, kept equal by a check)
+    also = ", period_key = :v" if (table, column) == ("period_mark", "study_period_id") else ""
     savepoint = connection.begin_nested()
     with pytest.raises(IntegrityError) as error:
-        connection.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :id"), {"v": missing, "id": row})
+        connection.execute(text(f"UPDATE {table} SET {column} = :v{also} WHERE ctid = CAST(:row AS tid)"),
+                           {"v": missing, "row": row})
     savepoint.rollback()
     assert _violated(error) == key.name  # type: ignore[attr-defined]
     assert f"Key ({column})=({missing})" in str(error.value)

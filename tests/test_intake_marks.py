@@ -7,7 +7,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import PeriodMark, Person, StudyPeriod
@@ -159,14 +160,13 @@ def test_new_students_marks_held_as_copy_text_are_the_rows(
     assert (outcome.status, outcome.counts.applied) == ("done", 15 + len(marks))
     assert stored_marks(session) == expected
     assert any(held) is as_text
-    # the rows' ids are the table's own (on PostgreSQL taken from its sequence): a row added after them gets a new one
-    first = session.scalars(select(PeriodMark).order_by(PeriodMark.id).limit(1)).one()
-    later = PeriodMark(student_id=first.student_id, organization_id=first.organization_id, subject_id=first.subject_id,
-                       school_year=first.school_year, kind="annual", study_period_id=None, scale_code="five_point",
-                       raw_value="5", numeric_value=5)
-    session.add(later)
-    session.flush()
-    assert later.id > session.scalar(select(func.max(PeriodMark.id)).where(PeriodMark.id != later.id))
+    # the rows carry their key (the study period's id as ``period_key``): the key of one again is refused
+    first = session.scalars(select(PeriodMark).limit(1)).one()
+    assert first.period_key == first.study_period_id is not None
+    again = {name: getattr(first, name) for name in ("student_id", "organization_id", "subject_id", "school_year",
+                                                     "kind", "study_period_id", "scale_code", "raw_value")}
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(insert(PeriodMark).values(again))
 
 
 def final_mark(ref: str, student_ref: str, kind: str, value: str) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from db.models import DiaryMark, DiaryMarkDaily, DiaryMarkMonthly, PeriodMark, PeriodMarkSummary, Student
@@ -103,9 +103,11 @@ def test_triggers_keep_the_summaries_equal_to_the_marks(session: Session) -> Non
             for day in range(1, 11)
         ],
     )
-    period = session.scalars(select(PeriodMark.id).where(PeriodMark.kind == "period").limit(5)).all()
-    session.execute(update(PeriodMark).where(PeriodMark.id.in_(period)).values(raw_value="5"))
-    session.execute(update(PeriodMark).where(PeriodMark.id.in_(period[:2])).values(organization_id=SCHOOL_1))
+    columns = list(PeriodMark.__table__.primary_key.columns)
+    key = tuple_(*columns)
+    period = session.execute(select(*columns).where(PeriodMark.kind == "period").order_by(*columns).limit(5)).all()
+    session.execute(update(PeriodMark).where(key.in_(period)).values(raw_value="5"))
+    session.execute(update(PeriodMark).where(key.in_(period[:2])).values(organization_id=SCHOOL_1))
     assert_summaries_match(session)
     student = session.scalars(select(PeriodMark.student_id).order_by(PeriodMark.student_id).limit(1)).one()
     session.execute(delete(Student).where(Student.id == student))  # cascades to both mark tables

@@ -12,6 +12,7 @@ same meaning (a COPY of 20,000 marks locks and counts its students once instead 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -27,6 +28,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, BigId
+
+
+def _period_key(context: Any) -> int:
+    """A new period mark's ``period_key`` from its study period (inserts that do not give it)."""
+    period: int | None = context.get_current_parameters().get("study_period_id")
+    return 0 if period is None else period
 
 
 class DiaryMark(Base):
@@ -56,22 +63,30 @@ class DiaryMark(Base):
 
 
 class PeriodMark(Base):
-    """A mark for a study period (quarter, trimester, half-year), or the annual or final mark."""
+    """A mark for a study period (quarter, trimester, half-year), or the annual or final mark.
+
+    A mark is found by its key (student, subject, school year, kind, study period) and nothing else
+    refers to it, so the key is its primary key (migration 0012): a surrogate id would cost an index
+    entry a mark – a fifth of the server's work for the largest table a packet writes – and serve no
+    read. A key's columns cannot be NULL: ``period_key`` is the study period's id for a period mark and
+    0 for an annual or final mark (as ``period_mark_summary.period_id``), kept equal to
+    ``study_period_id`` – the column the study period is referred by – by a check.
+    """
 
     __tablename__ = "period_mark"
     __table_args__ = (
         CheckConstraint("kind in ('period', 'annual', 'final')", name="kind"),
         CheckConstraint("(kind = 'period') = (study_period_id is not null)", name="period_for_period_marks"),
-        # read by student only (the unique key leads with it): no index on the organization (migration 0009)
-        UniqueConstraint("student_id", "subject_id", "school_year", "kind", "study_period_id"),
+        CheckConstraint("period_key = coalesce(study_period_id, 0)", name="period_key"),
+        # read by student only (the key leads with it): no index on the organization (migration 0009)
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("local_subject.id"), primary_key=True)
+    school_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    period_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=_period_key)
     organization_id: Mapped[int] = mapped_column(Integer)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("local_subject.id"))
-    school_year: Mapped[int] = mapped_column(SmallInteger)
-    kind: Mapped[str] = mapped_column(String(10))
     study_period_id: Mapped[int | None] = mapped_column(ForeignKey("study_period.id"))
     scale_code: Mapped[str] = mapped_column(String(20))
     raw_value: Mapped[str] = mapped_column(String(10))

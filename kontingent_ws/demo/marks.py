@@ -67,19 +67,16 @@ def year_marks(
     period_count = len(periods)
     kinds = ("annual", "final") if final else ("annual",)
     diary_id = ctx.ids.reserve("diary_mark", per_subject * len(subjects))
-    period_id_ = ctx.ids.reserve("period_mark", (period_count + len(kinds)) * len(subjects))
     exempt = random() < 0.02
     for subject_id, code in subjects:
         mean = ability + (random() - 0.5)
         if code == PHYSICAL_CULTURE and exempt:
             for period_id, _, _ in periods:
-                add("period_mark", (period_id_, student_id, org_id, subject_id, year, "period", period_id, EXEMPT,
+                add("period_mark", (student_id, org_id, subject_id, year, "period", period_id, period_id, EXEMPT,
                                     EXEMPT, None, system_id))  # fmt: skip
-                period_id_ += 1
             for kind in kinds:
-                add("period_mark", (period_id_, student_id, org_id, subject_id, year, kind, None, EXEMPT, EXEMPT,
-                                    None, system_id))  # fmt: skip
-                period_id_ += 1
+                add("period_mark", (student_id, org_id, subject_id, year, kind, 0, None, EXEMPT, EXEMPT, None,
+                                    system_id))  # fmt: skip
             diary_id += per_subject
             continue
         pass_fail = code in PASS_FAIL_SUBJECTS
@@ -106,17 +103,15 @@ def year_marks(
                 value = _five(mean + (random() - 0.5) * 0.8)
                 total, count = total + value, count + 1
                 row = (FIVE, FIVE_RAW[value], value)
-            add("period_mark", (period_id_, student_id, org_id, subject_id, year, "period", period_id, *row,
+            add("period_mark", (student_id, org_id, subject_id, year, "period", period_id, period_id, *row,
                                 system_id))  # fmt: skip
-            period_id_ += 1
         if pass_fail:
             row = (PASS_FAIL, "pass", None)
         else:
             annual = max(3, _five(total / count)) if count else 3
             row = (FIVE, FIVE_RAW[annual], annual)
         for kind in kinds:
-            add("period_mark", (period_id_, student_id, org_id, subject_id, year, kind, None, *row, system_id))
-            period_id_ += 1
+            add("period_mark", (student_id, org_id, subject_id, year, kind, 0, None, *row, system_id))
 
 
 def exams(ctx: Context, student_id: int, grade: int, ability: float) -> None:

@@ -88,8 +88,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "numeric_value", "weight", "control_form_code", "source_system_id",
     ),
     "period_mark": (
-        "id", "student_id", "organization_id", "subject_id", "school_year", "kind", "study_period_id", "scale_code",
-        "raw_value", "numeric_value", "source_system_id",
+        "student_id", "organization_id", "subject_id", "school_year", "kind", "period_key", "study_period_id",
+        "scale_code", "raw_value", "numeric_value", "source_system_id",
     ),
     "exam_result": (
         "id", "student_id", "exam_kind_code", "base_subject_id", "exam_date", "primary_score", "score", "mark",

@@ -97,7 +97,7 @@ def _period_marks(periods: FromClause, join_on: ColumnElement[bool], *, name: st
                 (periods.c.start_date <= bindparam("date_to")) & (periods.c.end_date >= bindparam("date_from")),
             ),
         )
-        .order_by(_period_mark.c.school_year, periods.c.number, _period_mark.c.id),
+        .order_by(_period_mark.c.school_year, periods.c.number, _period_mark.c.subject_id, _period_mark.c.kind),
         name=name,
     )  # fmt: skip
 

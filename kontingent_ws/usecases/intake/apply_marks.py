@@ -38,8 +38,10 @@ MAX_TAILS = 10_000
 DIARY_KEY = ("student_id", "external_id")
 DIARY_VALUES = ("organization_id", "subject_id", "mark_date", "scale_code", "raw_value", "numeric_value", "weight",
                 "control_form_code", "comment", "source_system_id")
-PERIOD_KEY = ("student_id", "subject_id", "school_year", "kind", "study_period_id")
-PERIOD_VALUES = ("organization_id", "scale_code", "raw_value", "numeric_value", "source_system_id")
+PERIOD_KEY = ("student_id", "subject_id", "school_year", "kind", "period_key")
+PERIOD_VALUES = ("study_period_id", "organization_id", "scale_code", "raw_value", "numeric_value", "source_system_id")
+"""A period mark's key is its primary key (``db.models.PeriodMark``): ``period_key`` is its study period's id, 0 for an
+annual or final mark, and ``study_period_id`` the same or ``None``."""
 PERIOD_COLUMNS = (*PERIOD_KEY, *PERIOD_VALUES)
 EXAM_KEY = ("student_id", "exam_kind_code", "base_subject_id", "exam_date")
 EXAM_VALUES = ("primary_score", "score", "mark")
@@ -91,11 +93,17 @@ def _upsert(
     known = set(old_students)
     old = {k for k in keyed if k[0] in known}
     key_columns = [getattr(model, name) for name in key]
-    stored: dict[tuple[Any, ...], int] = {}
+    # a stored row is updated by its id, or by its key where that is its primary key (period marks)
+    by_id = model is not PeriodMark
+    stored: dict[tuple[Any, ...], Any] = {}
     for start in range(0, len(old_students), LOOKUP_BATCH):
         students = old_students[start : start + LOOKUP_BATCH]
-        found = ctx.session.execute(select(model.id, *key_columns).where(model.student_id.in_(students))).tuples()
-        stored.update({tuple(k): i for i, *k in found if tuple(k) in old})
+        if by_id:
+            found = ctx.session.execute(select(model.id, *key_columns).where(model.student_id.in_(students))).tuples()
+            stored.update({tuple(k): i for i, *k in found if tuple(k) in old})
+        else:
+            found = ctx.session.execute(select(*key_columns).where(model.student_id.in_(students))).tuples()
+            stored.update({k: k for k in map(tuple, found) if k in old})
     if stored:
         inserts = [row for row in rows if row[:width] not in stored]
         updates = {stored[row[:width]]: dict(zip(values, row[width:], strict=True))
@@ -107,7 +115,7 @@ def _upsert(
         pending[row[:width]] = row  # a key sent again for a new student: the last one wins, as in a slice
     if len(pending) >= MARK_COPY_ROWS:
         flush_marks(ctx, model, (*key, *values))
-    update_by_id(ctx, model, updates)
+    update_by_id(ctx, model, updates, ("id",) if by_id else key)
     ctx.applied += applied
 
 
@@ -116,7 +124,7 @@ def flush_marks(ctx: ApplyContext, model: Any, columns: tuple[str, ...]) -> None
     pending = ctx.pending.pop(_table(model).name, None)
     runs = ctx.mark_runs
     if model is PeriodMark and runs.count:  # held only while nothing is pending
-        copy_formatted(ctx.session, _table(model), columns, runs.count, runs.text, runs.rows)
+        copy_formatted(ctx.session, _table(model), columns, runs.text, runs.rows)
         runs.clear()
     if pending:
         copy_rows(ctx.session, _table(model), columns, list(pending.values()))
@@ -138,22 +146,26 @@ def apply_diary_marks(ctx: ApplyContext, records: Sequence[DiaryMarkRecord]) -> 
     _upsert(ctx, DiaryMark, DIARY_KEY, DIARY_VALUES, rows)
 
 
-def _kinds_and_periods(ctx: ApplyContext, columns: PeriodMarkColumns) -> tuple[Iterable[str], Iterable[int | None]]:
-    """A run's kind and study period id columns (an annual or final mark has no period)."""
+def _kinds_and_periods(
+    ctx: ApplyContext, columns: PeriodMarkColumns
+) -> tuple[Iterable[str], Iterable[int], Iterable[int | None]]:
+    """A run's kind, period key and study period id columns (an annual or final mark has no period: its key 0)."""
     periods = ctx.periods
     if columns.kinds is None:
-        return repeat("period"), map(periods.__getitem__, cast("list[str]", columns.period_refs))
-    return columns.kinds, [None if ref is None else periods[ref] for ref in columns.period_refs]
+        ids = list(map(periods.__getitem__, cast("list[str]", columns.period_refs)))
+        return repeat("period"), ids, ids
+    ids_or_none = [None if ref is None else periods[ref] for ref in columns.period_refs]
+    return columns.kinds, [0 if period is None else period for period in ids_or_none], ids_or_none
 
 
 def _column_rows(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[int]) -> list[tuple[Any, ...]]:
     """The rows of a run of period marks taken column by column."""
     years = {year: first_year(year) for year in set(columns.school_years)}
     marks = columns.marks
-    kinds, periods = _kinds_and_periods(ctx, columns)
+    kinds, keys, periods = _kinds_and_periods(ctx, columns)
     return list(zip(
         student_ids, map(ctx.subjects.__getitem__, columns.subject_refs), map(years.__getitem__, columns.school_years),
-        kinds, periods, repeat(ctx.organization_id),
+        kinds, keys, periods, repeat(ctx.organization_id),
         map(_SCALE, marks), map(_VALUE, marks), map(_NUMERIC, marks), repeat(ctx.system_id),
     ))
 
@@ -176,8 +188,8 @@ def _hold_run(ctx: ApplyContext, columns: PeriodMarkColumns, student_ids: list[i
         for combo, mark in zip(combos, columns.marks, strict=True):
             if combo not in memo:
                 subject_ref, kind, period_ref, year, _ = combo
-                values = (ctx.subjects[subject_ref], first_year(year), kind,
-                          None if period_ref is None else ctx.periods[period_ref],
+                period = None if period_ref is None else ctx.periods[period_ref]
+                values = (ctx.subjects[subject_ref], first_year(year), kind, 0 if period is None else period, period,
                           ctx.organization_id, mark.scale, mark.value, mark.numeric, ctx.system_id)
                 memo[combo] = runs.tail(values, len(PERIOD_KEY), keep=mark)
         tails = list(map(memo.__getitem__, combos))
@@ -209,7 +221,8 @@ def apply_period_marks(ctx: ApplyContext, records: Sequence[PeriodMarkRecord]) -
         if year is None:
             year = years[r.school_year] = first_year(r.school_year)
         mark = r.mark
-        rows.append((sid, subjects[r.subject_ref], year, r.kind, periods[r.period_ref] if r.period_ref else None,
+        period = periods[r.period_ref] if r.period_ref else None
+        rows.append((sid, subjects[r.subject_ref], year, r.kind, 0 if period is None else period, period,
                      organization_id, mark.scale, mark.value, mark.numeric, system_id))
     _upsert(ctx, PeriodMark, PERIOD_KEY, PERIOD_VALUES, rows)
 

@@ -283,14 +283,20 @@ def _plan_merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[t
     plan.documents.extend(_new_documents(ctx, items, existing))
 
 
-def update_by_id(ctx: ApplyContext, model: Any, updates: dict[int, dict[str, Any]]) -> None:
-    """One UPDATE per set of changed columns (``bulk.update_rows``)."""
+def update_by_id(
+    ctx: ApplyContext, model: Any, updates: dict[Any, dict[str, Any]], key: tuple[str, ...] = ("id",)
+) -> None:
+    """One UPDATE per set of changed columns (``bulk.update_rows``); ``updates`` by the row's id, or by
+    the tuple of its values of ``key`` when that is not the id alone."""
     shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-    for entity_id, changes in updates.items():
+    alone = len(key) == 1
+    for found_by, changes in updates.items():
         shape = tuple(sorted(changes))
-        shapes.setdefault(shape, []).append((entity_id, *(changes[name] for name in shape)))
+        shapes.setdefault(shape, []).append(
+            ((found_by,) if alone else found_by) + tuple(changes[name] for name in shape)
+        )
     for shape, rows in shapes.items():
-        update_rows(ctx.session, _table(model), shape, rows)
+        update_rows(ctx.session, _table(model), shape, rows, key)
 
 
 def _new_documents(

@@ -179,21 +179,20 @@ def copy_rows(session: Session, table: Table, columns: Sequence[str], rows: Iter
 
 
 def copy_formatted(
-    session: Session, table: Table, columns: Sequence[str], count: int, text: Callable[[list[int]], str],
-    rows: Callable[[], list[Any]],
+    session: Session, table: Table, columns: Sequence[str], text: Callable[[], str], rows: Callable[[], list[Any]]
 ) -> None:
-    """Insert ``count`` rows made ready as COPY ``text`` on PostgreSQL – given their ids, taken here
-    (``allocate_ids``: by the intake's own connection, not by the server writing them, a default a
-    row) and written first – elsewhere the same ``rows`` as tuples, their ids the table's default."""
+    """Insert rows made ready as COPY ``text`` on PostgreSQL, elsewhere the same ``rows`` as tuples."""
     if is_postgres(session):
-        ids = allocate_ids(session, table, count)
-        pipe_of(session).submit(f"COPY {table.name} (id, {', '.join(columns)}) FROM STDIN", text(ids))
+        pipe_of(session).submit(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", text())
     else:
         copy_rows(session, table, columns, rows())
 
 
-def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """``UPDATE table SET columns`` for every row ``(id, *values)``: one statement on PostgreSQL.
+def update_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]], key: Sequence[str] = ("id",)
+) -> None:
+    """``UPDATE table SET columns`` for every row ``(*key values, *values)`` – the row found by its id,
+    or by the columns of ``key``: one statement on PostgreSQL.
 
     On PostgreSQL the rows travel as one array a column (``array_literal``: one text parameter,
     each element read by its column type's input function as a cast value of a ``VALUES`` list
@@ -203,19 +202,22 @@ def update_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
     """
     if not rows:
         return
+    width = len(key)
     if not is_postgres(session):
-        params = [{"_id": row[0], **dict(zip(columns, row[1:], strict=True))} for row in rows]
-        statement = update(table).where(table.c.id == bindparam("_id")).values(
+        params = [{**{f"_key_{name}": value for name, value in zip(key, row[:width], strict=True)},
+                   **dict(zip(columns, row[width:], strict=True))} for row in rows]
+        statement = update(table).where(*(table.c[name] == bindparam(f"_key_{name}") for name in key)).values(
             {name: bindparam(name) for name in columns}
         )
         session.execute(statement, params)
         return
     dialect = session.get_bind().dialect
-    arrays = ", ".join(f"CAST(%s AS {table.c[name].type.compile(dialect)}[])" for name in ("id", *columns))
+    arrays = ", ".join(f"CAST(%s AS {table.c[name].type.compile(dialect)}[])" for name in (*key, *columns))
     assignments = ", ".join(f"{name} = v.{name}" for name in columns)
-    names = ", ".join(("id", *columns))
+    names = ", ".join((*key, *columns))
+    found = " AND ".join(f"t.{name} = v.{name}" for name in key)
     # names come from the table's metadata, values travel as parameters
-    sql = f"UPDATE {table.name} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id"  # noqa: S608
+    sql = f"UPDATE {table.name} AS t SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE {found}"  # noqa: S608
     parameters = [array_literal(column) for column in zip(*rows, strict=True)]
 
     def write(cursor: Any) -> None:

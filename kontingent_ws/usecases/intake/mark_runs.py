@@ -5,10 +5,8 @@ most of them belong to students the packet creates: nothing stored can match the
 by COPY. Made into a row tuple each, keyed in a dict and turned back into columns for their COPY text
 (``db.copytext.copy_text``), they cost the loading thread 3.5 µs a mark. Here a mark is its student's
 id and a shared ``Tail``: the rest of its row – subject, year, period, mark, the same for thousands
-of marks – formatted once; its COPY line is the id's digits joined to the tail's text. The row's own
-id goes first, taken from the table's sequence with the intake's other ids (``bulk.copy_formatted``)
-instead of by the column's default, once a row, by the server writing them – the part of a load the
-loader waits for while the marks go in.
+of marks – formatted once; its COPY line is the id's digits joined to the tail's text (a period mark
+has no id of its own: its key is its primary key, migration 0012).
 
 The keys held are checked as the dict did: a run of marks with a key held already, or twice in
 itself, is not taken (``MarkRuns.add`` says so) and the writer reads it row by row
@@ -73,10 +71,10 @@ class MarkRuns:
         self.count += len(student_ids)
         return True
 
-    def text(self, row_ids: list[int]) -> str:
-        """Every row held, in COPY's text format, after its own id (``row_ids``, one a row)."""
+    def text(self) -> str:
+        """Every row held, in COPY's text format."""
         texts = map(_TEXT, chain.from_iterable(self.tails))
-        return "".join(map("{}\t{}{}".format, row_ids, chain.from_iterable(self.student_ids), texts))
+        return "".join(map("{}{}".format, chain.from_iterable(self.student_ids), texts))
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Every row held, as a tuple."""
