@@ -54,16 +54,12 @@ def _postgres() -> bool:
 def _changed_by_key(key: Any, operation: str) -> str:
     """0010's check of a key, an UPDATE's old and new rows paired by the primary key instead of the id
     (a row whose key changed has no old row with its key: it is checked, as one whose id changed was)."""
+    check = str(_CHECKS._check_once(key, operation))
     if operation == "INSERT":
-        return str(_CHECKS._check_once(key, operation))
-    same = " AND ".join(f"o.{name} = n.{name}" for name in KEY)
-    values = (f"SELECT DISTINCT n.{key.column} AS id FROM new_rows n WHERE n.{key.column} IS NOT NULL AND NOT EXISTS "
-              f"(SELECT 1 FROM old_rows o WHERE {same} AND o.{key.column} = n.{key.column})")
-    return f"""
-    SELECT count(*), count(l.id) INTO named, found FROM (SELECT v.id FROM ({values}) AS v ORDER BY v.id) AS v
-      LEFT JOIN LATERAL (SELECT p.id FROM {key.referred} p WHERE p.id = v.id OFFSET 0 FOR KEY SHARE OF p) AS l ON true;
-    IF found < named THEN{_KEYS._raise_missing(key, values)}
-    END IF;"""
+        return check
+    by_id = "o.id = n.id"
+    assert by_id in check, "0010's check of an UPDATE pairs the old and new rows by their id"
+    return check.replace(by_id, " AND ".join(f"o.{name} = n.{name}" for name in KEY))
 
 
 def _key_functions(check: Callable[[Any, str], str]) -> str:
