@@ -248,7 +248,7 @@ class ChangeLog(Base):
     __tablename__ = "change_log"
     __table_args__ = (
         CheckConstraint("operation in ('upsert', 'delete', 'merge')", name="operation"),
-        Index("ix_change_log_entity", "entity", "entity_id"),
+        # read by version only (the feed's pages): no index on the entity (migration 0013)
     )
 
     version: Mapped[int] = mapped_column(BigId, primary_key=True)
