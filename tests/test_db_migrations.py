@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import CheckConstraint, Connection, inspect, text
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
@@ -49,9 +49,19 @@ def test_models_and_migrations_agree(empty_db_url: str) -> None:
                 connection, opts={"include_object": _declared_schema(engine.dialect.name == "postgresql")}
             )
             differences = compare_metadata(context, Base.metadata)
+            checks = _check_names(connection)
         assert differences == []
+        assert checks == {name: {constraint.name for constraint in table.constraints
+                                 if isinstance(constraint, CheckConstraint)}
+                          for name, table in Base.metadata.tables.items()}  # which the comparison leaves aside
     finally:
         engine.dispose()
+
+
+def _check_names(connection: Connection) -> dict[str, set[str | None]]:
+    """The names of every model table's check constraints in the database."""
+    found = inspect(connection)
+    return {name: {check["name"] for check in found.get_check_constraints(name)} for name in Base.metadata.tables}
 
 
 OLD_PROVENANCE = [

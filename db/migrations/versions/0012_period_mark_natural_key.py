@@ -85,7 +85,7 @@ def upgrade() -> None:
         op.drop_constraint("pk_period_mark", "period_mark", type_="primary")
         op.drop_column("period_mark", "id")  # its sequence with it
         op.create_primary_key("pk_period_mark", "period_mark", list(KEY))
-        op.create_check_constraint("ck_period_mark_period_key", "period_mark", CHECK)
+        op.create_check_constraint(op.f("ck_period_mark_period_key"), "period_mark", CHECK)
         op.execute(_key_functions(_changed_by_key))
         return
     with op.batch_alter_table("period_mark", recreate="always") as batch:
@@ -94,7 +94,7 @@ def upgrade() -> None:
         batch.drop_constraint("pk_period_mark", type_="primary")
         batch.drop_column("id")
         batch.create_primary_key("pk_period_mark", list(KEY))
-        batch.create_check_constraint("ck_period_mark_period_key", CHECK)
+        batch.create_check_constraint(op.f("ck_period_mark_period_key"), CHECK)
     _sqlite_summary_triggers()
 
 
@@ -104,13 +104,13 @@ def downgrade() -> None:
         op.execute("ALTER TABLE period_mark ADD COLUMN id BIGSERIAL")
         op.create_primary_key("pk_period_mark", "period_mark", ["id"])
         op.create_unique_constraint(op.f(OLD_UNIQUE_NAME), "period_mark", list(OLD_UNIQUE))
-        op.drop_constraint("ck_period_mark_period_key", "period_mark", type_="check")
+        op.drop_constraint(op.f("ck_period_mark_period_key"), "period_mark", type_="check")
         op.drop_column("period_mark", "period_key")
         op.execute(_key_functions(_CHECKS._check_once))
         return
     with op.batch_alter_table("period_mark", recreate="always") as batch:
         batch.drop_constraint("pk_period_mark", type_="primary")
-        batch.drop_constraint("ck_period_mark_period_key", type_="check")
+        batch.drop_constraint(op.f("ck_period_mark_period_key"), type_="check")
         batch.add_column(sa.Column("id", sa.Integer(), nullable=False))  # filled as the table's rowid
         batch.create_primary_key("pk_period_mark", ["id"])
         batch.create_unique_constraint(op.f(OLD_UNIQUE_NAME), list(OLD_UNIQUE))
