@@ -100,10 +100,11 @@ class LegalRepresentative(TimestampMixin, Base):
     """A registered legal representative of a student (parent, guardian …)."""
 
     __tablename__ = "legal_representative"
+    # found by student through the unique key, which leads with it (no index of its own: migration 0014)
     __table_args__ = (UniqueConstraint("student_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     kind_code: Mapped[str] = mapped_column(String(2))
     authority_document: Mapped[str | None] = mapped_column(String(500))
