@@ -104,19 +104,6 @@ def plain_run(buffer: bytes, position: int) -> tuple[int, bytes | None]:
     return rows[-1].end(), b"\n".join((str(len(columns)).encode("ascii"), *map(b"\n".join, columns)))
 
 
-def plain_run_end(buffer: bytes, position: int) -> int:
-    """Where the plain rows from ``position`` end (``position`` if none is there)."""
-    return plain_run(buffer, position)[0]
-
-
-def plain_columns(run: bytes) -> bytes:
-    """The ``C`` frame's payload of a run of plain rows (``plain_run``)."""
-    end, payload = plain_run(run, 0)
-    if end != len(run) or payload is None:
-        raise ValueError("not a run of plain rows")
-    return payload
-
-
 Emit = Callable[[bytes, bytes], None]
 """Sends a frame to the loader: its kind and payload."""
 

@@ -19,7 +19,7 @@ from adapters import packet_check, packet_skip
 from adapters.packet import packet_schema
 from adapters.packet_check import COLUMNS, ROWS, SECTION_END, VERDICT, check_stream, marks_columns, marks_rows
 from adapters.packet_fields import NS
-from adapters.packet_scan import SectionScan, plain_columns, plain_run_end
+from adapters.packet_scan import SectionScan, plain_run
 from adapters.safexml import UnsafeXml, parse_bytes
 from tests.test_adapters_packet_skip import (
     APART,
@@ -169,17 +169,18 @@ def test_a_section_of_one_plain_row_is_valid(one_parse):
 
 def test_plain_columns_of_rows_written_any_way():
     rows = (PRETTY + period_mark(3)).encode()
-    assert plain_run_end(rows, 0) == len(rows.rstrip())
-    assert marks_columns(plain_columns(rows[: plain_run_end(rows, 0)])) == [
+    end, payload = plain_run(rows, 0)
+    assert end == len(rows.rstrip())
+    assert marks_columns(payload) == [
         ["p-pretty=1", "p3"], ["s1", "s3"], ["sub1", "sub1"], ["q2", "q4"], ["2024/2025"] * 2, ["five_point"] * 2,
         ["5", "3"]]
     rows += plain_mark(10).encode() + plain_mark(5).encode()  # an annual and a final mark
-    assert marks_columns(plain_columns(rows[: plain_run_end(rows, 0)])) == [
+    assert marks_columns(plain_run(rows, 0)[1]) == [
         ["p-pretty=1", "p3", "p10", "p5"], ["s1", "s3", "s10", "s5"], ["sub1", "sub1", "sub0", "sub1"],
         ["q2", "q4", "", ""], ["2024/2025"] * 4, ["five_point"] * 4, ["5", "3", "4", "5"],
         ["period", "period", "annual", "final"]]
     for odd in ODD.values():
-        assert plain_run_end(odd.encode(), 0) == 0
+        assert plain_run(odd.encode(), 0)[0] == 0
 
 
 def test_a_long_piece_gives_the_scan_up_and_the_tree_sends_the_rest(monkeypatch, one_parse, scans):

@@ -14,7 +14,7 @@ from db import classifiers
 from db.models import Enrolment, Student
 from kontingent_ws.usecases.changefeed import record_change
 from kontingent_ws.usecases.changefeed_model import ENROLMENT, STUDENT, UPSERT
-from kontingent_ws.usecases.intake.apply_people import update_by_id, warn_kept
+from kontingent_ws.usecases.intake.apply_people import update_by_key, warn_kept
 from kontingent_ws.usecases.intake.bulk import allocate_ids, rows_by_id, update_rows
 from kontingent_ws.usecases.intake.context import ApplyContext, Held
 from kontingent_ws.usecases.intake.late import (
@@ -137,7 +137,7 @@ def apply_enrolments(ctx: ApplyContext, records: Sequence[EnrolmentRecord]) -> N
         if row is not None:  # created by this slice and not written yet: written with its state
             row[-len(CURRENT_STATE):] = state
     ctx.pending_enrolments.extend(inserts)
-    update_by_id(ctx, Enrolment, updates)
+    update_by_key(ctx, Enrolment, updates)
     _close_transfers(ctx, closures)
     _refresh_students(ctx, states, written=pending)
 

@@ -22,7 +22,7 @@ from sqlalchemy import Table, select
 from adapters.records import DiaryMarkRecord, ExamResultRecord, PeriodMarkColumns, PeriodMarkRecord
 from db.models import DiaryMark, ExamResult, PeriodMark
 from kontingent_ws.usecases.intake.apply_catalog import first_year
-from kontingent_ws.usecases.intake.apply_people import update_by_id
+from kontingent_ws.usecases.intake.apply_people import update_by_key
 from kontingent_ws.usecases.intake.bulk import copy_formatted, copy_rows
 from kontingent_ws.usecases.intake.context import ApplyContext
 from kontingent_ws.usecases.intake.rowcodes import intake_error
@@ -94,7 +94,8 @@ def _upsert(
     old = {k for k in keyed if k[0] in known}
     key_columns = [getattr(model, name) for name in key]
     # a stored row is updated by its id, or by its key where that is its primary key (period marks)
-    by_id = model is not PeriodMark
+    primary = tuple(column.name for column in _table(model).primary_key.columns)
+    by_id = primary != key
     stored: dict[tuple[Any, ...], Any] = {}
     for start in range(0, len(old_students), LOOKUP_BATCH):
         students = old_students[start : start + LOOKUP_BATCH]
@@ -115,7 +116,7 @@ def _upsert(
         pending[row[:width]] = row  # a key sent again for a new student: the last one wins, as in a slice
     if len(pending) >= MARK_COPY_ROWS:
         flush_marks(ctx, model, (*key, *values))
-    update_by_id(ctx, model, updates, ("id",) if by_id else key)
+    update_by_key(ctx, model, updates, primary)
     ctx.applied += applied
 
 

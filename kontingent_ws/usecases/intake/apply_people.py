@@ -250,7 +250,7 @@ def write_people(ctx: ApplyContext, items: Sequence[PersonItem], plan: PeoplePla
         record(PERSON, person_id, _given_fields(row, person.citizenship is not None))
     copy_rows(ctx.session, _table(Person), PERSON_COLUMNS, rows)
     copy_rows(ctx.session, _table(IdentityDocument), DOCUMENT_COLUMNS, [*documents, *plan.documents])
-    update_by_id(ctx, Person, plan.updates)
+    update_by_key(ctx, Person, plan.updates)
 
 
 def _plan_merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[tuple[int, int]],
@@ -283,11 +283,11 @@ def _plan_merge(ctx: ApplyContext, items: Sequence[PersonItem], existing: list[t
     plan.documents.extend(_new_documents(ctx, items, existing))
 
 
-def update_by_id(
+def update_by_key(
     ctx: ApplyContext, model: Any, updates: dict[Any, dict[str, Any]], key: tuple[str, ...] = ("id",)
 ) -> None:
     """One UPDATE per set of changed columns (``bulk.update_rows``); ``updates`` by the row's id, or by
-    the tuple of its values of ``key`` when that is not the id alone."""
+    the tuple of its values of ``key`` (its primary key) when that is not the id alone."""
     shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     alone = len(key) == 1
     for found_by, changes in updates.items():
@@ -390,7 +390,7 @@ def apply_students(ctx: ApplyContext, records: Sequence[StudentRecord]) -> None:
                                                        looked_up)
     write_late(ctx, late)
     write_people(ctx, items, plan)
-    update_by_id(ctx, Student, updates)
+    update_by_key(ctx, Student, updates)
     write_people(ctx, rep_items, rep_plan)
     for link in links:  # written after the students' rows
         ctx.pending_links.setdefault(link[0], []).append(link)
